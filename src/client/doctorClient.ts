@@ -1,0 +1,24 @@
+// Starts the doctor server (dist/server.js) in its own Node process over IPC and
+// keeps it told which databases to watch. The extension host never opens SQLite.
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import * as proto from '../protocol';
+import { pollIntervalMs, watchedDatabases } from './config';
+
+export function createDoctorClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    // Storage-code diagnostics come later; for now the server only answers our requests.
+    documentSelector: [],
+    outputChannel: log,
+  };
+  return new LanguageClient('tracedb', 'Trace DB Doctor', serverOptions, clientOptions);
+}
+
+export async function sendWatchList(client: LanguageClient): Promise<void> {
+  await client.sendRequest(proto.watch, { databases: watchedDatabases(), pollIntervalMs: pollIntervalMs() });
+}

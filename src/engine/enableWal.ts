@@ -1,0 +1,142 @@
+// RUNBOOK-002 option 1, made safe under load (DESIGN.md § Rules 3).
+//
+// `PRAGMA journal_mode=WAL` needs an exclusive lock for an instant. With the proxy
+// committing all the time it fails at once with SQLITE_BUSY even with a busy timeout:
+// SQLite skips the busy handler when waiting could deadlock (upgrading a read lock).
+// What works: retry the statement on a fresh connection after a short random pause,
+// so the attempt lands between two of the proxy's commits. Nothing is rewritten but
+// the header bytes 18-19, so no committed row can be lost.
+import * as path from 'node:path';
+import { backupDatabase } from './backup';
+import { DoctorError } from './errors';
+import { withFileGate } from './fileGate';
+import { filesystemOf } from './filesystem';
+import { readHeader } from './header';
+import { normaliseJournalMode } from './inspect';
+import { sampleLocks } from './locks';
+import { isBusy, withConnection } from './sqlite';
+import type { EnableWalResult, Holder, JournalMode, ProgressEvent } from './types';
+
+export interface EnableWalOptions {
+  /** How long to keep retrying under load; default 5000 ms. */
+  timeoutMs?: number;
+  /** Back up first (into `<db folder>/backups/`). */
+  backup?: boolean;
+  /** Enable WAL even on a filesystem where it is unsafe. */
+  force?: boolean;
+  onProgress?: (e: ProgressEvent) => void;
+  /** For cancellation from the UI. */
+  signal?: AbortSignal;
+}
+
+const MIN_PAUSE_MS = 2;
+const MAX_PAUSE_MS = 20;
+
+/** A fresh connection's answer: the mode any new connection (the proxy's next one) gets. */
+export async function readJournalMode(dbPath: string): Promise<JournalMode> {
+  return withFileGate(dbPath, () =>
+    withConnection(dbPath, { readonly: true, busyTimeoutMs: 1000 }, async (c) =>
+      normaliseJournalMode((await c.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode),
+    ),
+  );
+}
+
+export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Promise<EnableWalResult> {
+  const started = performance.now();
+  dbPath = path.resolve(dbPath);
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const name = path.basename(dbPath);
+
+  const head = await withFileGate(dbPath, () => readHeader(dbPath)).catch((e: NodeJS.ErrnoException) => {
+    throw new DoctorError(
+      e.code === 'ENOENT' ? `There is no database at ${dbPath}.` : e.code === 'EISDIR' ? `${dbPath} is a directory, not a database.` : `Cannot read ${dbPath}: ${e.message}.`,
+    );
+  });
+  if (!head.header) throw new DoctorError(`${dbPath} is not a healthy SQLite database (${head.problem.kind}); WAL was not enabled. Run Check Health for details.`);
+
+  const base = { attempts: 0, blockers: [] as Holder[] };
+  if (head.header.wal) {
+    const mode = await readJournalMode(dbPath);
+    return {
+      ...base,
+      ok: mode === 'wal',
+      journalMode: mode,
+      previousMode: 'wal',
+      alreadyWal: true,
+      durationMs: Math.round(performance.now() - started),
+      message: `${name} is already in WAL mode.`,
+    };
+  }
+
+  const fsInfo = await filesystemOf(dbPath);
+  if (fsInfo?.unsafeForWal && !opts.force) {
+    throw new DoctorError(`WAL was not enabled: ${name} is on ${fsInfo.fsType} (${fsInfo.mountPoint}), where ${fsInfo.reason}. Move the database to a local disk, or force it if you know all its users are on this machine.`);
+  }
+
+  let backupPath: string | undefined;
+  if (opts.backup) {
+    opts.onProgress?.({ message: 'Backing up before the change…' });
+    backupPath = (await backupDatabase(dbPath, { onProgress: opts.onProgress })).path;
+  }
+
+  let attempts = 0;
+  let lastError = '';
+  let switched = false;
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (opts.signal?.aborted) throw new DoctorError('Enable WAL was cancelled; the database is unchanged.');
+    attempts++;
+    try {
+      const mode = await withFileGate(dbPath, () =>
+        withConnection(dbPath, { readonly: false, busyTimeoutMs: 0 }, async (c) =>
+          normaliseJournalMode((await c.get<{ journal_mode: string }>('PRAGMA journal_mode=WAL'))?.journal_mode),
+        ),
+      );
+      if (mode === 'wal') {
+        switched = true;
+        break;
+      }
+      // SQLite answers with the old mode when it could not switch without an error.
+      lastError = `SQLite kept journal mode ${mode}`;
+    } catch (e) {
+      if (!isBusy(e)) throw new DoctorError(`Enabling WAL on ${name} failed: ${(e as Error).message}. The database is unchanged.`);
+      lastError = 'database is locked';
+    }
+    if (attempts % 10 === 0) opts.onProgress?.({ message: `Waiting for a gap between the proxy's commits (attempt ${attempts})…` });
+    await new Promise((r) => setTimeout(r, MIN_PAUSE_MS + Math.random() * (MAX_PAUSE_MS - MIN_PAUSE_MS)));
+  }
+
+  const journalMode = await readJournalMode(dbPath).catch(() => 'unknown' as JournalMode);
+  const durationMs = Math.round(performance.now() - started);
+  if (switched && journalMode === 'wal') {
+    return {
+      ...base,
+      ok: true,
+      attempts,
+      journalMode,
+      previousMode: 'delete',
+      alreadyWal: false,
+      durationMs,
+      ...(backupPath ? { backupPath } : {}),
+      message: `${name} is now in WAL mode (verified from a fresh connection; ${attempts} attempt${attempts === 1 ? '' : 's'}, ${durationMs} ms).`,
+    };
+  }
+
+  const sample = await sampleLocks(dbPath);
+  const blockers = sample.holders.filter((h) => !h.self && h.locks.length > 0);
+  const named = blockers.length
+    ? ` Holding it: ${blockers.map((b) => `PID ${b.pid} (${b.label}, ${b.locks.join('+')})`).join(', ')}. Stop or restart that process, then try again.`
+    : ' No process holds a lock right now: the proxy is committing back to back. Try again, or restart the proxy.';
+  return {
+    ...base,
+    ok: false,
+    attempts,
+    journalMode,
+    previousMode: 'delete',
+    alreadyWal: false,
+    durationMs,
+    blockers,
+    ...(backupPath ? { backupPath } : {}),
+    message: `Could not switch ${name} to WAL within ${Math.round(timeoutMs / 1000)} s (${attempts} attempts, last: ${lastError}).${named}`,
+  };
+}

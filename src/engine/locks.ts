@@ -1,0 +1,600 @@
+// Who holds which SQLite lock on the trace database, and who has it open.
+//
+// Linux: /proc/locks names every POSIX lock by PID and inode, and /proc/PID/fd
+// links name every open file, so we can tell the user "PID 4242 (sqlite3 shell)
+// holds RESERVED" without opening the database or spawning anything. Elsewhere
+// we fall back to lsof, which shows who has the files open but not the locks.
+// Nothing here opens a descriptor on the database: closing any descriptor of a
+// file drops all of this process's POSIX locks on it (see fileGate.ts).
+import { execFile } from 'node:child_process';
+import { promises as fsp, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import * as path from 'node:path';
+import type { DbFileRole, HeldLock, Holder, HolderKind, LockedFile, LockSample, SqliteLockName } from './types';
+
+// ---------------------------------------------------------------- /proc/locks
+
+export type ProcLockKind = 'POSIX' | 'OFDLCK' | 'FLOCK' | 'LEASE' | 'DELEG' | (string & {});
+
+/** One line of /proc/locks. */
+export interface ProcLockLine {
+  id: number;
+  /** A blocked request (`->`): the process waits for this lock, it does not hold it. */
+  waiting: boolean;
+  kind: ProcLockKind;
+  type: 'read' | 'write';
+  /** As the kernel shows it in our PID namespace; 0 or -1 when it cannot (other namespace, some OFD locks). */
+  pid: number;
+  major: number;
+  minor: number;
+  /** bigint: overlay and btrfs inode numbers can exceed 2^53. */
+  inode: bigint;
+  start: number;
+  /** Inclusive; Infinity for `EOF`. */
+  end: number;
+}
+
+// "12: -> POSIX  ADVISORY  WRITE 2561 fe:00:2146450 1073741825 EOF". Deeper waiters
+// only get more leading spaces, so one pattern covers every nesting level.
+const PROC_LOCK_LINE =
+  /^(\d+):\s*((?:->\s*)+)?(\S+)\s+\S+\s+(\S+)\s+(-?\d+)\s+([0-9a-fA-F]+):([0-9a-fA-F]+):(\d+)\s+(\d+)\s+(\d+|EOF)\s*$/;
+
+export function parseProcLocks(text: string): ProcLockLine[] {
+  const out: ProcLockLine[] = [];
+  for (const line of text.split('\n')) {
+    const m = PROC_LOCK_LINE.exec(line);
+    if (!m) continue; // "<none>" devices, lease states we do not model, blank lines
+    const type = m[4] === 'READ' ? 'read' : m[4] === 'WRITE' ? 'write' : undefined;
+    if (!type) continue; // UNLCK / NONE: a lease being broken, not a lock anyone holds
+    out.push({
+      id: Number(m[1]),
+      waiting: m[2] !== undefined,
+      kind: m[3],
+      type,
+      pid: Number(m[5]),
+      major: parseInt(m[6], 16),
+      minor: parseInt(m[7], 16),
+      inode: BigInt(m[8]),
+      start: Number(m[9]),
+      end: m[10] === 'EOF' ? Infinity : Number(m[10]),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- decoding
+
+// The unix VFS lock bytes (sqlite os_unix.c / os.h): they sit at 1 GiB so that they
+// never overlap real data in a database smaller than that.
+const PENDING_BYTE = 0x40000000;
+const RESERVED_BYTE = PENDING_BYTE + 1;
+const SHARED_FIRST = PENDING_BYTE + 2;
+const SHARED_LAST = SHARED_FIRST + 510 - 1;
+// -shm: UNIX_SHM_BASE = 120, then the WAL's 8 lock slots, then the DMS byte.
+const SHM_WRITE = 120;
+const SHM_CKPT = 121;
+const SHM_RECOVER = 122;
+const SHM_READ_FIRST = 123;
+const SHM_READ_LAST = 127;
+const SHM_DMS = 128;
+
+export interface LockRange {
+  type: 'read' | 'write';
+  start: number;
+  end: number;
+}
+
+export interface DecodedLock {
+  lock: SqliteLockName;
+  type: 'read' | 'write';
+}
+
+/**
+ * SQLite lock names covered by one kernel lock. The kernel merges adjacent ranges of
+ * one type from one process (an EXCLUSIVE writer shows as a single WRITE from
+ * PENDING to the end of the SHARED range), so every region the range touches counts.
+ */
+export function decodeSqliteLocks(range: LockRange, file: LockedFile): DecodedLock[] {
+  const hits = (lo: number, hi: number) => range.start <= hi && range.end >= lo;
+  const write = range.type === 'write';
+  const names: SqliteLockName[] = [];
+  if (file === 'db') {
+    // A READ on PENDING is how unix VFS briefly fences writers while it takes SHARED.
+    if (write && hits(PENDING_BYTE, PENDING_BYTE)) names.push('PENDING');
+    if (write && hits(RESERVED_BYTE, RESERVED_BYTE)) names.push('RESERVED');
+    if (hits(SHARED_FIRST, SHARED_LAST)) names.push(write ? 'EXCLUSIVE' : 'SHARED');
+  } else {
+    // Read locks on 120-122 are rare (read-only shm, snapshots) but still block the
+    // writer, checkpointer or recoverer, so they keep their slot's name.
+    if (hits(SHM_WRITE, SHM_WRITE)) names.push('WAL_WRITE');
+    if (hits(SHM_CKPT, SHM_CKPT)) names.push('CHECKPOINT');
+    if (hits(SHM_RECOVER, SHM_RECOVER)) names.push('RECOVER');
+    if (hits(SHM_READ_FIRST, SHM_READ_LAST)) names.push('WAL_READ');
+    // A WRITE on the DMS byte is the first connection initialising (or recovering) the shm.
+    if (hits(SHM_DMS, SHM_DMS)) names.push(write ? 'RECOVER' : 'WAL_OPEN');
+  }
+  return [...new Set(names)].map((lock) => ({ lock, type: range.type }));
+}
+
+const LOCK_ORDER: readonly SqliteLockName[] = [
+  'EXCLUSIVE',
+  'PENDING',
+  'RESERVED',
+  'SHARED',
+  'WAL_WRITE',
+  'CHECKPOINT',
+  'RECOVER',
+  'WAL_READ',
+  'WAL_OPEN',
+];
+
+const LOCK_TEXT: Record<SqliteLockName, string> = {
+  SHARED: 'reading the database: in rollback-journal mode no writer can commit meanwhile (in WAL mode every open connection holds it)',
+  RESERVED: 'a write transaction is open (writer has not committed yet)',
+  PENDING: 'a writer is waiting for readers to finish so it can commit; no new reader may start',
+  EXCLUSIVE: 'committing now: writing the database file; nobody else can read or write',
+  WAL_WRITE: 'the WAL writer: a write transaction is open (writer has not committed yet); other writers wait',
+  CHECKPOINT: 'a checkpoint is copying the WAL back into the database file',
+  RECOVER: 'rebuilding the WAL index (-shm) after a crash or on first open',
+  WAL_READ: 'a read transaction pins a WAL snapshot: checkpoints cannot reset the WAL while it lasts',
+  WAL_OPEN: 'has the database open in WAL mode (normal for every connection)',
+};
+
+/** One plain-English line per lock, for tooltips. */
+export function describeLock(l: SqliteLockName): string {
+  return LOCK_TEXT[l];
+}
+
+// ---------------------------------------------------------------- devices
+
+/**
+ * glibc's major()/minor() on a stat dev (the 64-bit encoding, so bigint). The masks
+ * are 32-bit, as in glibc: an unbounded ~0xff would pull the major's high bits into
+ * the minor.
+ */
+export function splitDev(dev: bigint): { major: number; minor: number } {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
+  return { major: Number(major), minor: Number(minor) };
+}
+
+// ---------------------------------------------------------------- labelling
+
+export interface HolderClass {
+  kind: HolderKind;
+  label: string;
+  self: boolean;
+}
+
+const INTERPRETERS = new Set(['node', 'nodejs', 'bun', 'deno', 'python', 'python3', 'ruby', 'perl', 'java', 'sh', 'bash', 'zsh', 'fish', 'dash']);
+const JS_RUNTIMES = new Set(['node', 'nodejs', 'bun', 'deno', 'tsx', 'ts-node', 'npm', 'pnpm', 'yarn', 'npx']);
+const EDITORS: Record<string, string> = {
+  code: 'code',
+  'code-insiders': 'code',
+  'code-oss': 'code',
+  'code - oss': 'code',
+  codium: 'code',
+  vscodium: 'code',
+  cursor: 'cursor',
+  windsurf: 'windsurf',
+  'code-server': 'code-server',
+  vim: 'vim',
+  vi: 'vim',
+  gvim: 'vim',
+  nvim: 'nvim',
+  emacs: 'emacs',
+  'emacs-nox': 'emacs',
+  emacsclient: 'emacs',
+  nano: 'nano',
+  hx: 'helix',
+  subl: 'sublime text',
+  sublime_text: 'sublime text',
+  zed: 'zed',
+  idea: 'intellij',
+  webstorm: 'webstorm',
+  datagrip: 'datagrip',
+  datagrip64: 'datagrip',
+  dbeaver: 'dbeaver',
+};
+const TEST_RUNNERS: Record<string, string> = { vitest: 'vitest', jest: 'jest', mocha: 'mocha', _mocha: 'mocha', ava: 'ava' };
+const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun']);
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() ?? '';
+}
+
+/** The executable's name as written; handles argv rewritten by process.title ("npm test" in one string). */
+function exeName(argv: readonly string[]): string {
+  const first = argv[0] ?? '';
+  if (argv.length === 1 && /\s/.test(first) && !/\.app[\\/]/.test(first)) return baseName(first.split(/\s+/)[0]);
+  return baseName(first).replace(/\.exe$/i, '');
+}
+
+function editorOf(exe: string, argv: readonly string[]): string | undefined {
+  if (EDITORS[exe]) return EDITORS[exe];
+  if (exe.startsWith('code helper') || exe.startsWith('code - oss')) return 'code';
+  const head = argv.slice(0, 2).map((a) => a.toLowerCase().replace(/\\/g, '/'));
+  if (head.some((a) => a.includes('/code-server/'))) return 'code-server';
+  if (head.some((a) => a.includes('/.vscode-server/') || a.includes('/.vscode-server-insiders/'))) return 'code';
+  if (head.some((a) => a.includes('/.cursor-server/'))) return 'cursor';
+  if (INTERPRETERS.has(exe)) {
+    // JetBrains and DBeaver run as a java process whose arguments name the product.
+    if (exe === 'java') {
+      const all = argv.join(' ').toLowerCase();
+      if (all.includes('datagrip')) return 'datagrip';
+      if (all.includes('dbeaver')) return 'dbeaver';
+    }
+    return undefined;
+  }
+  // Electron builds of VS Code live in a "code" folder (/usr/share/code/code,
+  // /usr/lib/code/... run by a system electron, Visual Studio Code.app).
+  const dirs = argv.slice(0, exe.startsWith('electron') ? 2 : 1).flatMap((a) => a.toLowerCase().split(/[\\/]/).slice(0, -1));
+  if (dirs.some((d) => d === 'code' || d === 'code-oss' || d === 'vscode' || d.startsWith('visual studio code') || d.startsWith('vscodium'))) return 'code';
+  return undefined;
+}
+
+function testRunnerOf(exe: string, words: readonly string[]): string | undefined {
+  for (const w of words) {
+    const name = baseName(w).replace(/\.(c|m)?js$/, '').toLowerCase();
+    if (TEST_RUNNERS[name]) return TEST_RUNNERS[name];
+  }
+  if ((exe === 'node' || exe === 'nodejs') && words.includes('--test')) return 'node --test';
+  if ((exe === 'bun' || exe === 'deno') && words[1] === 'test') return `${exe} test`;
+  // npm/pnpm/yarn, run directly or as `node …/npm-cli.js`.
+  const pm = [exe, ...words.slice(0, 2).map((w) => baseName(w).replace(/(-cli)?\.(c|m)?js$/, ''))].find((n) => PACKAGE_MANAGERS.has(n));
+  if (pm && words.some((w) => w === 'test' || w.startsWith('test:'))) return `${pm} test`;
+  return undefined;
+}
+
+/**
+ * What kind of process has the database open, from its argv alone (plus its cwd,
+ * when known, because `pnpm --filter @traceforge/proxy start` runs the proxy as
+ * `node dist/index.js` inside packages/proxy).
+ */
+export function classifyHolder(pid: number, argv: readonly string[], selfPid: number, cwd?: string): HolderClass {
+  if (pid === selfPid) return { kind: 'doctor', label: 'Trace DB Doctor (this process)', self: true };
+  const exe = exeName(argv);
+  const exeLower = exe.toLowerCase();
+  const words = argv.flatMap((a) => a.split(/\s+/)).filter((w) => w.length > 0);
+  const all = argv.join(' ').toLowerCase().replace(/\\/g, '/');
+  const other = (kind: HolderKind, label: string): HolderClass => ({ kind, label, self: false });
+
+  if (exeLower === 'sqlite3') return other('sqlite3-shell', 'sqlite3 shell');
+  if (exeLower === 'sqlitebrowser' || exeLower === 'db browser for sqlite' || all.includes('sqlitebrowser')) {
+    return other('db-browser', 'DB Browser for SQLite');
+  }
+  const editor = editorOf(exeLower, argv);
+  if (editor) return other('editor', `editor (${editor})`);
+  const runner = testRunnerOf(exeLower, words);
+  if (runner) return other('test-runner', `test runner (${runner})`);
+  const inProxyDir = cwd !== undefined && JS_RUNTIMES.has(exeLower) && /[\\/]packages[\\/]proxy([\\/]|$)/.test(cwd);
+  if (all.includes('@traceforge/proxy') || all.includes('packages/proxy') || (all.includes('traceforge') && all.includes('proxy')) || inProxyDir) {
+    return other('proxy', 'TraceForge proxy');
+  }
+  return other('other', exe ? `${exe} process` : 'unknown process');
+}
+
+// ---------------------------------------------------------------- sampling
+
+export interface SampleLocksOptions {
+  /** The last sample: locks seen in both keep their first `since`, which is how a stuck one shows. */
+  previous?: LockSample;
+  /** How long a lock must stay held to count as stuck. Default 1000 ms. */
+  stuckAfterMs?: number;
+  /** Where procfs is mounted; tests point it at an empty folder to force the fallback. */
+  procRoot?: string;
+  /** The lsof binary for the fallback. */
+  lsofPath?: string;
+}
+
+interface TrackedFile {
+  role: DbFileRole;
+  path: string;
+  st?: BigIntStats;
+}
+
+/** Longest stretch the fd scan keeps the event loop busy before it yields. */
+const SCAN_SLICE_MS = 4;
+/** Holders' /proc/PID/{cmdline,cwd} reads in flight at once. */
+const INFO_CONCURRENCY = 8;
+const LSOF_TIMEOUT_MS = 10_000;
+const ROLE_ORDER: readonly DbFileRole[] = ['db', 'wal', 'shm', 'journal'];
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+async function statOrUndefined(p: string): Promise<BigIntStats | undefined> {
+  try {
+    return await fsp.stat(p, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The database and its companions at their real paths (SQLite resolves symlinks the same way). */
+async function trackFiles(dbPath: string): Promise<TrackedFile[] | undefined> {
+  let real: string;
+  try {
+    real = await fsp.realpath(dbPath);
+  } catch {
+    return undefined;
+  }
+  const files: TrackedFile[] = ROLE_ORDER.map((role) => ({ role, path: role === 'db' ? real : `${real}-${role}` }));
+  await Promise.all(files.map(async (f) => (f.st = await statOrUndefined(f.path))));
+  return files[0].st?.isFile() ? files : undefined;
+}
+
+/** PID → the database files it has open, from /proc/PID/fd links. */
+async function scanOpenFiles(procRoot: string, files: readonly TrackedFile[]): Promise<Map<number, Set<DbFileRole>>> {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const byBase = new Map(files.map((f) => [path.basename(f.path), f]));
+  const found = new Map<number, Set<DbFileRole>>();
+  let names: string[];
+  try {
+    names = await fsp.readdir(procRoot);
+  } catch {
+    return found;
+  }
+
+  const matchLink = (fdPath: string): TrackedFile | undefined => {
+    let link: string;
+    try {
+      link = readlinkSync(fdPath);
+    } catch {
+      return undefined; // closed since readdir, or the process went away
+    }
+    const exact = byPath.get(link);
+    if (exact) return exact;
+    // Same file under another path (a container's mount namespace, a bind mount):
+    // worth one stat when the name matches. "(deleted)" links never match by name.
+    const candidate = byBase.get(path.basename(link));
+    if (!candidate?.st) return undefined;
+    const st = statSync(fdPath, { bigint: true, throwIfNoEntry: false });
+    return st && st.ino === candidate.st.ino && st.dev === candidate.st.dev ? candidate : undefined;
+  };
+
+  // Synchronous calls in short time slices: procfs answers in microseconds, while a
+  // promise per fd costs ~3x more here (375 processes: 12 ms sync, 35 ms async) and
+  // would queue thousands of jobs on libuv's 4 threads ahead of the SQLite queries
+  // that share them. Yielding every few ms keeps the event loop responsive.
+  let sliceStart = performance.now();
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    if (performance.now() - sliceStart > SCAN_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    const pid = Number(name);
+    const dir = `${procRoot}/${name}/fd`;
+    let fds: string[];
+    try {
+      fds = readdirSync(dir);
+    } catch {
+      continue; // EACCES (another user's process), ENOENT/ESRCH (it exited)
+    }
+    for (const fd of fds) {
+      const f = matchLink(`${dir}/${fd}`);
+      if (!f) continue;
+      const roles = found.get(pid) ?? new Set<DbFileRole>();
+      roles.add(f.role);
+      found.set(pid, roles);
+    }
+  }
+  return found;
+}
+
+async function readText(p: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function processInfo(procRoot: string, pid: number): Promise<{ argv: string[]; cwd?: string }> {
+  const [cmdline, cwd] = await Promise.all([
+    readText(`${procRoot}/${pid}/cmdline`),
+    fsp.readlink(`${procRoot}/${pid}/cwd`).catch(() => undefined),
+  ]);
+  let argv = (cmdline ?? '').split('\0');
+  while (argv.length && argv[argv.length - 1] === '') argv.pop();
+  if (!argv.length) {
+    // Kernel threads and zombies have an empty cmdline; comm still names them.
+    const comm = (await readText(`${procRoot}/${pid}/comm`))?.trim();
+    argv = comm ? [comm] : [];
+  }
+  return { argv, ...(cwd ? { cwd } : {}) };
+}
+
+function lockKey(l: Pick<HeldLock, 'pid' | 'file' | 'lock' | 'waiting'>): string {
+  return `${l.pid}|${l.file}|${l.lock}|${l.waiting ? 'w' : 'h'}`;
+}
+
+function sortLocks(locks: HeldLock[]): HeldLock[] {
+  return locks.sort(
+    (a, b) =>
+      a.pid - b.pid ||
+      ROLE_ORDER.indexOf(a.file) - ROLE_ORDER.indexOf(b.file) ||
+      LOCK_ORDER.indexOf(a.lock) - LOCK_ORDER.indexOf(b.lock) ||
+      Number(a.waiting) - Number(b.waiting),
+  );
+}
+
+/** The HeldLocks on our db and -shm inodes, with `since` carried over and `stuck` decided. */
+function heldLocks(
+  lines: readonly ProcLockLine[],
+  files: readonly TrackedFile[],
+  openFiles: ReadonlyMap<number, ReadonlySet<DbFileRole>>,
+  takenAt: number,
+  opts: SampleLocksOptions,
+): HeldLock[] {
+  const targets = files
+    .filter((f): f is TrackedFile & { role: LockedFile; st: BigIntStats } => (f.role === 'db' || f.role === 'shm') && f.st !== undefined)
+    .map((f) => ({ ...f, dev: splitDev(f.st.dev) }));
+  const found = new Map<string, HeldLock>();
+  for (const line of lines) {
+    const target = targets.find((t) => t.st.ino === line.inode);
+    if (!target) continue;
+    const sameDev = target.dev.major === line.major && target.dev.minor === line.minor;
+    // overlayfs reports the upper layer's device in /proc/locks but its own in stat;
+    // an inode number alone could be any file on any disk, so demand the open fd.
+    if (!sameDev && !openFiles.get(line.pid)?.has(target.role)) continue;
+    for (const d of decodeSqliteLocks(line, target.role)) {
+      const l: HeldLock = { pid: line.pid, lock: d.lock, file: target.role, type: d.type, waiting: line.waiting, since: takenAt, stuck: false };
+      const prev = found.get(lockKey(l));
+      if (!prev || (prev.type === 'read' && l.type === 'write')) found.set(lockKey(l), l);
+    }
+  }
+
+  const before = new Map((opts.previous?.locks ?? []).map((l) => [lockKey(l), l]));
+  const stuckAfter = opts.stuckAfterMs ?? 1000;
+  // In WAL mode every connection keeps SHARED on the database file for as long as it
+  // has the WAL open (seen here on idle connections): as normal as WAL_OPEN itself.
+  const walPids = new Set([...found.values()].filter((l) => l.lock === 'WAL_OPEN' && !l.waiting).map((l) => l.pid));
+  for (const l of found.values()) {
+    const prev = before.get(lockKey(l));
+    if (prev) l.since = Math.min(prev.since, l.since);
+    const normal = l.lock === 'WAL_OPEN' || (l.lock === 'SHARED' && walPids.has(l.pid));
+    l.stuck = prev !== undefined && !l.waiting && !normal && takenAt - l.since >= stuckAfter;
+  }
+  return sortLocks([...found.values()]);
+}
+
+async function sampleFromProc(
+  procRoot: string,
+  files: readonly TrackedFile[],
+  locksText: string,
+  openFiles: ReadonlyMap<number, ReadonlySet<DbFileRole>>,
+  takenAt: number,
+  opts: SampleLocksOptions,
+): Promise<LockSample> {
+  const locks = heldLocks(parseProcLocks(locksText), files, openFiles, takenAt, opts);
+  const pids = new Set([...openFiles.keys(), ...locks.map((l) => l.pid).filter((p) => p > 0)]);
+  const holders = await mapLimit([...pids], INFO_CONCURRENCY, async (pid): Promise<Holder> => {
+    const { argv, cwd } = await processInfo(procRoot, pid);
+    const mine = locks.filter((l) => l.pid === pid);
+    // Holding a lock on a file means having it open, even when the fd scan was denied.
+    const roles = new Set<DbFileRole>([...(openFiles.get(pid) ?? []), ...mine.map((l) => l.file)]);
+    const held = new Set(mine.filter((l) => !l.waiting).map((l) => l.lock));
+    return {
+      pid,
+      command: argv.join(' '),
+      ...classifyHolder(pid, argv, process.pid, cwd),
+      files: ROLE_ORDER.filter((r) => roles.has(r)),
+      locks: LOCK_ORDER.filter((l) => held.has(l)),
+    };
+  });
+  return { takenAt, source: 'proc', locks, holders: holders.sort((a, b) => a.pid - b.pid) };
+}
+
+/** lsof -F output: `p` starts a process, `c` its command, `n` a file name. */
+export function parseLsof(text: string): { pid: number; command: string; names: string[] }[] {
+  const out: { pid: number; command: string; names: string[] }[] = [];
+  let cur: { pid: number; command: string; names: string[] } | undefined;
+  for (const line of text.split('\n')) {
+    const tag = line[0];
+    const value = line.slice(1);
+    if (tag === 'p') {
+      cur = { pid: Number(value), command: '', names: [] };
+      out.push(cur);
+    } else if (cur && tag === 'c') cur.command = value;
+    else if (cur && tag === 'n') cur.names.push(value);
+  }
+  return out;
+}
+
+interface RunResult {
+  stdout: string;
+  missing: boolean;
+  timedOut: boolean;
+}
+
+function run(file: string, args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: LSOF_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      // lsof exits 1 when a file is open nowhere, which is an answer, not a failure.
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      const killed = (err as { killed?: boolean } | null)?.killed === true;
+      resolve({ stdout: String(stdout ?? ''), missing: code === 'ENOENT' || code === 'EACCES', timedOut: killed });
+    });
+  });
+}
+
+/** Full command lines from ps, since lsof only gives the (truncated) process name. */
+async function psCommands(pids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (!pids.length) return out;
+  const { stdout } = await run('ps', ['-o', 'pid=,args=', '-p', pids.join(',')]);
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m) out.set(Number(m[1]), m[2]);
+  }
+  return out;
+}
+
+async function sampleFromLsof(files: readonly TrackedFile[], takenAt: number, lsofPath: string): Promise<LockSample> {
+  const existing = files.filter((f) => f.st);
+  const { stdout, missing, timedOut } = await run(lsofPath, ['-w', '-F', 'pcn', '--', ...existing.map((f) => f.path)]);
+  if (missing) {
+    return {
+      takenAt,
+      source: 'none',
+      locks: [],
+      holders: [],
+      note: 'This system has neither /proc/locks nor lsof, so the doctor cannot see which processes have the database open or hold its locks.',
+    };
+  }
+  const procs = parseLsof(stdout).filter((p) => p.pid > 0);
+  const commands = await psCommands(procs.map((p) => p.pid));
+  const byPid = new Map<number, Holder>();
+  for (const p of procs) {
+    const roles = new Set<DbFileRole>();
+    for (const name of p.names) {
+      // lsof was asked about these files only; its spelling of the path can differ (/private/tmp).
+      const f = existing.find((e) => e.path === name) ?? [...existing].reverse().find((e) => name.endsWith(path.basename(e.path)));
+      roles.add(f?.role ?? 'db');
+    }
+    const command = commands.get(p.pid) ?? p.command;
+    const prev = byPid.get(p.pid);
+    for (const r of prev?.files ?? []) roles.add(r);
+    byPid.set(p.pid, {
+      pid: p.pid,
+      command,
+      ...classifyHolder(p.pid, command.split(' '), process.pid),
+      files: ROLE_ORDER.filter((r) => roles.has(r)),
+      locks: [],
+    });
+  }
+  return {
+    takenAt,
+    source: 'lsof',
+    locks: [],
+    holders: [...byPid.values()].sort((a, b) => a.pid - b.pid),
+    note: timedOut
+      ? `lsof did not answer within ${LSOF_TIMEOUT_MS / 1000} s, so the list of processes with the database open may be incomplete; this platform does not show which SQLite lock a process holds (no /proc/locks).`
+      : 'This platform does not show which SQLite lock a process holds (no /proc/locks): listed are the processes that have the database open, from lsof.',
+  };
+}
+
+/**
+ * Who holds which lock on `dbPath` and its -shm, and who has any of its files open.
+ * Never throws for a missing database: the sample is just empty.
+ */
+export async function sampleLocks(dbPath: string, opts: SampleLocksOptions = {}): Promise<LockSample> {
+  const takenAt = Date.now();
+  const procRoot = opts.procRoot ?? '/proc';
+  const [files, locksText] = await Promise.all([trackFiles(dbPath), readText(`${procRoot}/locks`)]);
+  if (!files) return { takenAt, source: locksText === undefined ? 'none' : 'proc', locks: [], holders: [] };
+  if (locksText === undefined) return sampleFromLsof(files, takenAt, opts.lsofPath ?? 'lsof');
+  const openFiles = await scanOpenFiles(procRoot, files);
+  return sampleFromProc(procRoot, files, locksText, openFiles, takenAt, opts);
+}

@@ -1,0 +1,104 @@
+// A health report as text a person reads: the runbook's sections in its order
+// (database, files, who has it open, logs), then the findings with their fixes.
+// Plain text for the CLI; markdown for a diagnostic report pasted into an issue.
+import { describeLock } from './locks';
+import type { FixId, HealthReport, LockSample } from './types';
+
+export const FIX_TITLES: Record<FixId, string> = {
+  enableWal: 'Enable WAL',
+  increaseTimeout: 'Increase Busy Timeout',
+  killBlocker: 'Kill Blocking Process',
+  restartProxy: 'Restart Proxy',
+  checkpoint: 'Checkpoint WAL',
+  backup: 'Back Up Database',
+  longTermFix: 'Apply Long-term Fix',
+  openLog: 'Open Log',
+  integrityCheck: 'Run Integrity Check',
+  showHolders: 'Show Processes Holding the Database',
+  chooseDatabase: 'Choose Database',
+};
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+interface Style {
+  heading(s: string): string;
+  item(s: string): string;
+  code(s: string): string;
+}
+
+const TEXT: Style = { heading: (s) => `\n${s}\n${'-'.repeat(s.length)}`, item: (s) => `  ${s}`, code: (s) => s };
+const MARKDOWN: Style = { heading: (s) => `\n### ${s}\n`, item: (s) => `- ${s}`, code: (s) => '`' + s.replace(/`/g, "'") + '`' };
+
+export function formatLockLines(sample: Pick<LockSample, 'holders' | 'locks' | 'source' | 'note'>, style: Style = TEXT): string[] {
+  const lines: string[] = [];
+  if (sample.note) lines.push(style.item(sample.note));
+  const lockLines = sample.locks.filter((l) => l.lock !== 'WAL_OPEN');
+  if (sample.source !== 'none') {
+    if (!lockLines.length) lines.push(style.item('No SQLite lock is held right now.'));
+    for (const l of lockLines) {
+      const state = l.waiting ? 'waiting for' : l.stuck ? `STUCK ${Math.round((Date.now() - l.since) / 1000)} s` : 'holds';
+      lines.push(style.item(`PID ${l.pid} ${state} ${l.lock} on ${l.file === 'db' ? 'the database' : '-shm'}: ${describeLock(l.lock)}`));
+    }
+  }
+  lines.push('');
+  lines.push(sample.holders.length ? 'Processes with the database open:' : 'No process has the database open.');
+  for (const h of sample.holders) {
+    const locks = h.locks.length ? ` [${h.locks.join(', ')}]` : '';
+    lines.push(style.item(`PID ${h.pid} ${h.label}${h.self ? ' (this doctor)' : ''}${locks} (${h.files.join(', ')}): ${style.code(h.command)}`));
+  }
+  return lines;
+}
+
+export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {}): string {
+  const s = opts.markdown ? MARKDOWN : TEXT;
+  const out: string[] = [];
+  const verdict = r.healthy ? 'HEALTHY' : r.reachable ? 'PROBLEMS FOUND' : 'NOT REACHABLE';
+  out.push(opts.markdown ? `## Trace DB Doctor report: ${verdict}` : `Trace DB Doctor: ${verdict}`);
+  out.push(`${s.code(r.path)} · checked ${r.checkedAt} (${r.mode}, ${r.durationMs} ms)`);
+
+  out.push(s.heading('Database'));
+  out.push(s.item(`Reachable: ${r.reachable ? 'yes' : `no (${r.unreachableReason})`}`));
+  out.push(s.item(`Journal mode: ${r.journalMode}${r.journalModeSource === 'header' ? ' (from the file header)' : ''}`));
+  if (r.header) {
+    const h = r.header;
+    out.push(s.item(`Size: ${formatBytes(r.files.db.size)} · page size ${h.pageSize} · ${h.pageCount} pages · ${h.freelistPages} free`));
+  }
+  if (r.traceCount) out.push(s.item(`Traces: ${r.traceCount.estimate ? '≈ ' : ''}${r.traceCount.value.toLocaleString('en-US')}${r.traceCount.estimate ? ' (estimate; --count for exact)' : ''}`));
+  if (r.schema) out.push(s.item(`Tables: ${r.schema.tables.join(', ') || 'none'}${r.schema.hasFts ? ' · full-text search' : ''}`));
+  if (r.fs) out.push(s.item(`Filesystem: ${r.fs.fsType} at ${r.fs.mountPoint}${r.fs.unsafeForWal ? ' (UNSAFE for WAL)' : ''}`));
+  if (r.integrity) out.push(s.item(`Integrity: ${r.integrity.ok ? 'ok' : r.integrity.messages.join('; ')}${r.integrity.onCopy ? ' (checked on a copy)' : ''}`));
+
+  out.push(s.heading('Files'));
+  const f = r.files;
+  out.push(s.item(`-wal: ${f.wal.exists ? formatBytes(f.wal.size) : 'none'}`));
+  out.push(s.item(`-shm: ${f.shm.exists ? formatBytes(f.shm.size) : 'none'}`));
+  out.push(s.item(`-journal: ${f.journal.exists ? `${formatBytes(f.journal.size)}${f.journal.hot ? ' (HOT: left by a crashed writer)' : ''}` : 'none'}`));
+
+  out.push(s.heading('Locks and processes'));
+  out.push(...formatLockLines({ holders: r.holders, locks: r.locks, source: r.lockSource, note: r.lockNote }, s));
+
+  if (r.log) {
+    out.push(s.heading('Proxy log'));
+    const l = r.log;
+    if (!l.exists) out.push(s.item(`${s.code(l.path)}: ${l.error ?? 'not found'}`));
+    else {
+      out.push(s.item(`${s.code(l.path)}: ${l.lockErrors} "database is locked"${l.complete ? '' : ` in the last ${formatBytes(l.scannedBytes)} of ${formatBytes(l.totalBytes)}`}`));
+      if (l.first) out.push(s.item(`First: ${l.first} · last: ${l.last}`));
+      for (const h of l.perHour.slice(-6)) out.push(s.item(`  ${h.hour.slice(0, 13)}h: ${h.count}`));
+    }
+  }
+
+  out.push(s.heading('Findings'));
+  if (!r.findings.length) out.push(s.item('Nothing wrong found.'));
+  for (const fd of r.findings) {
+    out.push(s.item(`[${fd.severity.toUpperCase()}] ${fd.code}: ${fd.title}`));
+    out.push(s.item(`    ${fd.message}`));
+    if (fd.fixes.length) out.push(s.item(`    Fixes: ${fd.fixes.map((x) => FIX_TITLES[x]).join(' · ')}`));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,300 @@
+// The engine's vocabulary: what an inspection reports and what a repair returns.
+// Plain data only (JSON-safe), because the server sends these objects over LSP
+// and the CLI prints them with --json.
+
+export type JournalMode = 'delete' | 'truncate' | 'persist' | 'memory' | 'wal' | 'off' | 'unknown';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** The runbook fixes (and our extra ones) a finding can point to. */
+export type FixId =
+  | 'enableWal'
+  | 'increaseTimeout'
+  | 'killBlocker'
+  | 'restartProxy'
+  | 'checkpoint'
+  | 'backup'
+  | 'longTermFix'
+  | 'openLog'
+  | 'integrityCheck'
+  | 'showHolders'
+  | 'chooseDatabase';
+
+/** Stable codes: the UI, the CLI's --json and tests key on these; never rename one. */
+export type FindingCode =
+  | 'missing'
+  | 'is-directory'
+  | 'permission-denied'
+  | 'not-a-database'
+  | 'truncated'
+  | 'corrupt'
+  | 'unreadable'
+  | 'no-traces-table'
+  | 'not-wal'
+  | 'hot-journal'
+  | 'lock-held'
+  | 'stuck-writer'
+  | 'long-reader'
+  | 'lock-errors-in-log'
+  | 'wal-large'
+  | 'unsafe-fs'
+  | 'integrity-failed';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** One line, for a tree node or a status bar tooltip. */
+  title: string;
+  /** What is wrong and what to do next. */
+  message: string;
+  fixes: FixId[];
+  /** Processes the finding is about (lock holders), if any. */
+  pids?: number[];
+}
+
+// ---------------------------------------------------------------- file level
+
+/** The 100-byte SQLite file header (https://www.sqlite.org/fileformat.html#the_database_header). */
+export interface DbHeader {
+  pageSize: number;
+  /** Byte 18: 1 legacy (rollback journal), 2 WAL. */
+  writeVersion: number;
+  /** Byte 19: 1 legacy, 2 WAL. */
+  readVersion: number;
+  wal: boolean;
+  fileChangeCounter: number;
+  /** In-header database size in pages; only trustworthy when `pageCountValid`. */
+  pageCount: number;
+  pageCountValid: boolean;
+  freelistPages: number;
+  schemaCookie: number;
+  schemaFormat: number;
+  textEncoding: 'utf-8' | 'utf-16le' | 'utf-16be' | 'unknown';
+  userVersion: number;
+  applicationId: number;
+  /** SQLITE_VERSION_NUMBER of the library that last wrote the file. */
+  sqliteVersionNumber: number;
+}
+
+export interface FileStat {
+  exists: boolean;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface JournalFileStat extends FileStat {
+  /**
+   * A hot journal is one a crashed writer left behind: SQLite will roll it back
+   * on the next open. undefined when it cannot be told (no journal, or no lock view).
+   */
+  hot?: boolean;
+}
+
+export interface DbFiles {
+  db: FileStat;
+  wal: FileStat;
+  shm: FileStat;
+  journal: JournalFileStat;
+}
+
+export interface FsInfo {
+  mountPoint: string;
+  fsType: string;
+  device: string;
+  /** WAL needs shared memory between processes: network and some FUSE filesystems break it. */
+  unsafeForWal: boolean;
+  reason?: string;
+}
+
+// ---------------------------------------------------------------- locks
+
+/** SQLite's own lock names, decoded from byte ranges (see DESIGN.md § Who holds the lock). */
+export type SqliteLockName =
+  | 'SHARED'
+  | 'RESERVED'
+  | 'PENDING'
+  | 'EXCLUSIVE'
+  | 'WAL_WRITE'
+  | 'CHECKPOINT'
+  | 'RECOVER'
+  | 'WAL_READ'
+  /** Read lock on -shm byte 128 (the "DMS" byte): a connection has the WAL open. */
+  | 'WAL_OPEN';
+
+export type LockedFile = 'db' | 'shm';
+
+export interface HeldLock {
+  pid: number;
+  lock: SqliteLockName;
+  file: LockedFile;
+  /** The POSIX lock type as the kernel lists it. */
+  type: 'read' | 'write';
+  /** True for a lock the process is waiting for (`->` in /proc/locks), not one it holds. */
+  waiting: boolean;
+  /** Epoch ms when this lock was first seen held (carried across samples). */
+  since: number;
+  /** Held across two samples at least `stuckAfterMs` apart. */
+  stuck: boolean;
+}
+
+export type HolderKind =
+  | 'proxy'
+  | 'sqlite3-shell'
+  | 'db-browser'
+  | 'editor'
+  | 'test-runner'
+  | 'doctor'
+  | 'other';
+
+export type DbFileRole = 'db' | 'wal' | 'shm' | 'journal';
+
+export interface Holder {
+  pid: number;
+  /** /proc/PID/cmdline joined with spaces (or lsof's COMMAND). */
+  command: string;
+  kind: HolderKind;
+  /** Human label, e.g. "TraceForge proxy", "sqlite3 shell". */
+  label: string;
+  /** Which of the database's files the process has open. */
+  files: DbFileRole[];
+  /** SQLite locks it holds right now (deduplicated). */
+  locks: SqliteLockName[];
+  /** This very process (the doctor server or CLI): never a kill target. */
+  self: boolean;
+}
+
+export interface LockSample {
+  takenAt: number;
+  /** Where the lock view came from; 'none' when the platform shows no locks. */
+  source: 'proc' | 'lsof' | 'none';
+  locks: HeldLock[];
+  holders: Holder[];
+  /** What this platform could not see, for the user. */
+  note?: string;
+}
+
+// ---------------------------------------------------------------- log
+
+export interface LogHourCount {
+  /** Start of the hour, ISO 8601 UTC (e.g. 2026-11-26T14:00:00.000Z). */
+  hour: string;
+  count: number;
+}
+
+export interface LogSummary {
+  path: string;
+  exists: boolean;
+  /** Lines that mention `database is locked` / SQLITE_BUSY in the scanned part. */
+  lockErrors: number;
+  /** ISO time of the earliest / latest such line that carried a time. */
+  first?: string;
+  last?: string;
+  perHour: LogHourCount[];
+  totalBytes: number;
+  scannedBytes: number;
+  /** False when the scan stopped at its byte or time budget before the start of the file. */
+  complete: boolean;
+  /** Line number (1-based) of the first lock error, when the whole file was scanned. */
+  firstLine?: number;
+  error?: string;
+}
+
+// ---------------------------------------------------------------- report
+
+export interface SchemaInfo {
+  tables: string[];
+  hasTraces: boolean;
+  traceColumns: string[];
+  hasFts: boolean;
+  userVersion: number;
+}
+
+export interface TraceCount {
+  value: number;
+  /** True for the instant estimate (max(rowid) or sqlite_stat1), false for COUNT(*). */
+  estimate: boolean;
+  source: 'max-rowid' | 'stat1' | 'count';
+}
+
+export interface IntegrityResult {
+  ok: boolean;
+  messages: string[];
+  /** True when the check ran on a fresh backup copy so the live DB stayed unlocked. */
+  onCopy: boolean;
+  durationMs: number;
+}
+
+export type InspectMode = 'passive' | 'full';
+
+export interface HealthReport {
+  path: string;
+  checkedAt: string;
+  mode: InspectMode;
+  /** The database could be looked at (header readable and valid, and, in full mode, SQL reads worked). */
+  reachable: boolean;
+  /** When not reachable: the code of the finding that says why. */
+  unreachableReason?: FindingCode;
+  journalMode: JournalMode;
+  /** 'header' in passive mode (bytes 18-19 only tell WAL or legacy), 'pragma' after a SQL read. */
+  journalModeSource: 'header' | 'pragma' | 'none';
+  header?: DbHeader;
+  files: DbFiles;
+  fs?: FsInfo;
+  schema?: SchemaInfo;
+  traceCount?: TraceCount;
+  integrity?: IntegrityResult;
+  lockSource: LockSample['source'];
+  lockNote?: string;
+  locks: HeldLock[];
+  holders: Holder[];
+  log?: LogSummary;
+  findings: Finding[];
+  healthy: boolean;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------- repairs
+
+export interface EnableWalResult {
+  ok: boolean;
+  /** Mode read back from a fresh connection after the attempt. */
+  journalMode: JournalMode;
+  previousMode: JournalMode;
+  attempts: number;
+  durationMs: number;
+  alreadyWal: boolean;
+  backupPath?: string;
+  /** When it gave up: the processes that kept the lock. */
+  blockers: Holder[];
+  message: string;
+}
+
+export interface CheckpointResult {
+  ok: boolean;
+  mode: 'PASSIVE' | 'TRUNCATE';
+  /** sqlite's wal_checkpoint result: busy flag, WAL frames, frames checkpointed. */
+  busy: boolean;
+  walFrames: number;
+  checkpointedFrames: number;
+  walSizeBefore: number;
+  walSizeAfter: number;
+  message: string;
+}
+
+export interface BackupResult {
+  ok: boolean;
+  path: string;
+  bytes: number;
+  pages: number;
+  durationMs: number;
+  /** How many times the copy restarted because the proxy wrote meanwhile. */
+  restarts: number;
+  message: string;
+}
+
+/** Reported while a repair runs, for a progress notification. */
+export interface ProgressEvent {
+  message: string;
+  /** 0..100 when known. */
+  percent?: number;
+}

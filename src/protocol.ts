@@ -1,0 +1,93 @@
+// Every custom message between the extension host (client) and the doctor server,
+// declared once with its types. Both sides import these constants; no method name
+// is ever spelled at a call site. Depends only on the LSP protocol package.
+import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
+import type {
+  BackupResult,
+  CheckpointResult,
+  EnableWalResult,
+  HealthReport,
+  IntegrityResult,
+  LockSample,
+} from './engine/types';
+
+export type * from './engine/types';
+
+/** One database the server keeps an eye on: a workspace folder's trace DB. */
+export interface WatchedDatabase {
+  /** Workspace folder URI, as the client knows it (for multi-root). */
+  folderUri: string;
+  /** Absolute path of the trace DB. */
+  dbPath: string;
+  /** Absolute path of the proxy's error log, if configured. */
+  logPath?: string;
+}
+
+// client → server: replace the set of watched databases (on start, folder or setting change).
+export interface WatchParams {
+  databases: WatchedDatabase[];
+  /** How often the passive poll runs, in ms. */
+  pollIntervalMs: number;
+}
+export const watch = new RequestType<WatchParams, void, void>('tracedb/watch');
+
+// client → server: inspect one database now.
+export interface HealthParams {
+  dbPath: string;
+  logPath?: string;
+  /** 'full' adds short read-only SQL (on a user's action); 'passive' is the poll's depth. */
+  mode: 'passive' | 'full';
+  countExact?: boolean;
+  integrity?: boolean;
+}
+export const health = new RequestType<HealthParams, HealthReport, void>('tracedb/health');
+
+// client → server: switch to WAL (progress through the request's workDoneToken).
+export interface EnableWalParams extends WorkDoneProgressParams {
+  dbPath: string;
+  timeoutMs?: number;
+  backup?: boolean;
+  force?: boolean;
+}
+export const enableWal = new RequestType<EnableWalParams, EnableWalResult, void>('tracedb/enableWal');
+
+// client → server
+export interface CheckpointParams {
+  dbPath: string;
+  mode: 'PASSIVE' | 'TRUNCATE';
+}
+export const checkpoint = new RequestType<CheckpointParams, CheckpointResult, void>('tracedb/checkpoint');
+
+// client → server
+export interface BackupParams extends WorkDoneProgressParams {
+  dbPath: string;
+  /** Default: `<db folder>/backups/<name>-<stamp>.db`. */
+  out?: string;
+}
+export const backup = new RequestType<BackupParams, BackupResult, void>('tracedb/backup');
+
+// client → server
+export interface IntegrityParams extends WorkDoneProgressParams {
+  dbPath: string;
+}
+export const integrity = new RequestType<IntegrityParams, IntegrityResult, void>('tracedb/integrity');
+
+// client → server: who has the database open and which locks they hold, now.
+export interface HoldersParams {
+  dbPath: string;
+}
+export const holders = new RequestType<HoldersParams, LockSample, void>('tracedb/holders');
+
+// server → client: a watched database's passive health changed (pushed, never polled).
+export interface HealthChangedParams {
+  folderUri: string;
+  dbPath: string;
+  report: HealthReport;
+}
+export const healthChanged = new NotificationType<HealthChangedParams>('tracedb/healthChanged');
+
+/**
+ * Errors the server returns with a message written for the user (DoctorError).
+ * Other codes are bugs: the client shows them with "Open Output".
+ */
+export const USER_FACING_ERROR = -32001;

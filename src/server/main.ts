@@ -1,0 +1,151 @@
+// The doctor server: its own Node process, started by the extension through
+// vscode-languageclient over IPC. It owns every native and OS call, so a query stuck
+// behind a lock, a corrupt file or a native crash can never freeze the extension host.
+import * as path from 'node:path';
+import {
+  createConnection,
+  ProposedFeatures,
+  ResponseError,
+  type Connection,
+  type ProgressToken,
+} from 'vscode-languageserver/node';
+import { backupDatabase } from '../engine/backup';
+import { checkpoint as runCheckpoint } from '../engine/checkpoint';
+import { enableWal as runEnableWal } from '../engine/enableWal';
+import { DoctorError } from '../engine/errors';
+import { Inspector } from '../engine/inspect';
+import { integrityCheck } from '../engine/integrity';
+import { sampleLocks } from '../engine/locks';
+import * as proto from '../protocol';
+import { DbWatcher } from './dbWatcher';
+
+const connection: Connection = createConnection(ProposedFeatures.all);
+const watchers = new Map<string, DbWatcher>();
+
+// A bug in one handler must not take the doctor down with it (the client would only
+// see the server die): report it and keep serving.
+process.on('uncaughtException', (e) => connection.console.error(`Uncaught exception: ${e.stack ?? e}`));
+process.on('unhandledRejection', (e) => connection.console.error(`Unhandled rejection: ${(e as Error)?.stack ?? e}`));
+
+connection.onInitialize(() => ({
+  capabilities: {},
+  serverInfo: { name: 'Trace DB Doctor', version: process.env.TRACEDB_VERSION ?? 'dev' },
+}));
+
+/** Runs a handler; DoctorErrors reach the user as they are, anything else as a bug. */
+async function handle<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await fn();
+    connection.console.log(`${what}: ${Math.round(performance.now() - started)} ms`);
+    return result;
+  } catch (e) {
+    if (e instanceof DoctorError) {
+      connection.console.warn(`${what}: ${e.message}`);
+      throw new ResponseError(proto.USER_FACING_ERROR, e.message);
+    }
+    connection.console.error(`${what} failed: ${(e as Error)?.stack ?? e}`);
+    throw new ResponseError(-32603, `${what} failed: ${(e as Error)?.message ?? e}`);
+  }
+}
+
+/** The client's progress token (if it sent one) as the engine's onProgress callback. */
+function progressOf(token: ProgressToken | undefined, title: string) {
+  const reporter = connection.window.attachWorkDoneProgress(token);
+  reporter.begin(title, 0, undefined, false);
+  return {
+    report: (e: { message: string; percent?: number }) => reporter.report(e.percent ?? 0, e.message),
+    done: () => reporter.done(),
+  };
+}
+
+/** A user's check goes through the watcher when there is one, so its lock history counts. */
+function inspectorFor(dbPath: string, logPath?: string): { inspector: Inspector; watcher?: DbWatcher } {
+  const key = path.resolve(dbPath);
+  const w = watchers.get(key);
+  if (w) return { inspector: w.inspector, watcher: w };
+  return { inspector: new Inspector(key, { logPath }) };
+}
+
+connection.onRequest(proto.watch, (params) =>
+  handle('watch', async () => {
+    const wanted = new Map(params.databases.map((d) => [path.resolve(d.dbPath), d]));
+    for (const [key, w] of watchers) {
+      const t = wanted.get(key);
+      if (!t || t.logPath !== w.target.logPath || t.folderUri !== w.target.folderUri) {
+        w.dispose();
+        watchers.delete(key);
+      }
+    }
+    for (const [key, target] of wanted) {
+      if (watchers.has(key)) continue;
+      const w = new DbWatcher({ ...target, dbPath: key }, Math.max(250, params.pollIntervalMs), {
+        onChange: (t, report) => void connection.sendNotification(proto.healthChanged, { folderUri: t.folderUri, dbPath: t.dbPath, report }),
+        onError: (t, e) => connection.console.error(`poll of ${t.dbPath} failed: ${(e as Error)?.stack ?? e}`),
+      });
+      watchers.set(key, w);
+      w.start();
+    }
+  }),
+);
+
+connection.onRequest(proto.health, (params) =>
+  handle(`health ${params.mode} ${params.dbPath}`, async () => {
+    const { inspector, watcher } = inspectorFor(params.dbPath, params.logPath);
+    const report = await inspector.check({ mode: params.mode, countExact: params.countExact, integrity: params.integrity });
+    watcher?.publish(report);
+    return report;
+  }),
+);
+
+connection.onRequest(proto.enableWal, (params) =>
+  handle(`enableWal ${params.dbPath}`, async () => {
+    const progress = progressOf(params.workDoneToken, 'Enabling WAL');
+    try {
+      const result = await runEnableWal(params.dbPath, { timeoutMs: params.timeoutMs, backup: params.backup, force: params.force, onProgress: progress.report });
+      watchers.get(path.resolve(params.dbPath))?.schedule(0);
+      return result;
+    } finally {
+      progress.done();
+    }
+  }),
+);
+
+connection.onRequest(proto.checkpoint, (params) =>
+  handle(`checkpoint ${params.mode} ${params.dbPath}`, async () => {
+    const result = await runCheckpoint(params.dbPath, params.mode);
+    watchers.get(path.resolve(params.dbPath))?.schedule(0);
+    return result;
+  }),
+);
+
+connection.onRequest(proto.backup, (params) =>
+  handle(`backup ${params.dbPath}`, async () => {
+    const progress = progressOf(params.workDoneToken, 'Backing up');
+    try {
+      return await backupDatabase(params.dbPath, { out: params.out, onProgress: progress.report });
+    } finally {
+      progress.done();
+    }
+  }),
+);
+
+connection.onRequest(proto.integrity, (params) =>
+  handle(`integrity ${params.dbPath}`, async () => {
+    const progress = progressOf(params.workDoneToken, 'Checking integrity');
+    try {
+      return await integrityCheck(params.dbPath, { onProgress: progress.report });
+    } finally {
+      progress.done();
+    }
+  }),
+);
+
+connection.onRequest(proto.holders, (params) => handle(`holders ${params.dbPath}`, () => sampleLocks(path.resolve(params.dbPath))));
+
+connection.onShutdown(() => {
+  for (const w of watchers.values()) w.dispose();
+  watchers.clear();
+});
+
+connection.listen();

@@ -1,0 +1,142 @@
+// The doctor server as the extension starts it: dist/server.js in its own process,
+// spoken to over a real IPC JSON-RPC connection.
+import * as assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  createProtocolConnection,
+  InitializeRequest,
+  IPCMessageReader,
+  IPCMessageWriter,
+  type ProtocolConnection,
+} from 'vscode-languageserver-protocol/node';
+import * as proto from '../../src/protocol';
+import { REPO, startActor, tempDir, traceWorkspace, waitFor } from './helpers';
+
+const SERVER = path.join(REPO, 'dist', 'server.js');
+
+interface Server {
+  child: ChildProcess;
+  conn: ProtocolConnection;
+  changes: proto.HealthChangedParams[];
+  stderr: () => string;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  assert.ok(fs.existsSync(SERVER), 'dist/server.js is built by `npm run build` (npm test builds first)');
+  const child = fork(SERVER, ['--node-ipc'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const conn = createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
+  const changes: proto.HealthChangedParams[] = [];
+  conn.onNotification(proto.healthChanged, (p) => changes.push(p));
+  conn.onNotification('window/logMessage', () => undefined);
+  conn.listen();
+  await conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });
+  await conn.sendNotification('initialized', {});
+  return {
+    child,
+    conn,
+    changes,
+    stderr: () => err,
+    async close() {
+      if (child.exitCode !== null) return;
+      await conn.sendRequest('shutdown').catch(() => undefined);
+      await conn.sendNotification('exit').catch(() => undefined);
+      await new Promise<void>((res) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          res();
+        }, 3000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          res();
+        });
+      });
+      conn.dispose();
+    },
+  };
+}
+
+describe('doctor server over IPC', function () {
+  let server: Server;
+  beforeEach(async () => {
+    server = await startServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('answers a full health request', async () => {
+    const { db } = await traceWorkspace({ rows: 12 });
+    const r = await server.conn.sendRequest(proto.health, { dbPath: db, mode: 'full' });
+    assert.equal(r.reachable, true);
+    assert.equal(r.journalMode, 'delete');
+    assert.equal(r.traceCount?.value, 12);
+    assert.ok(r.findings.some((f) => f.code === 'not-wal'));
+  });
+
+  it('survives a corrupt database and keeps serving', async () => {
+    const dir = tempDir();
+    const bad = path.join(dir, 'traces.db');
+    const { db: good } = await traceWorkspace({ rows: 300 });
+    const buf = fs.readFileSync(good);
+    for (let i = 4096; i < buf.length; i++) buf[i] = (i * 7) & 0xff;
+    fs.writeFileSync(bad, buf);
+    const r = await server.conn.sendRequest(proto.health, { dbPath: bad, mode: 'full', integrity: true });
+    assert.equal(r.reachable, false);
+    assert.ok(r.findings.some((f) => f.severity === 'error'));
+    const garbage = path.join(dir, 'garbage.db');
+    fs.writeFileSync(garbage, Buffer.alloc(8192, 0xff));
+    const r2 = await server.conn.sendRequest(proto.health, { dbPath: garbage, mode: 'full' });
+    assert.equal(r2.unreachableReason, 'not-a-database');
+    assert.equal(server.child.exitCode, null, 'server still running');
+    const ok = await server.conn.sendRequest(proto.health, { dbPath: good, mode: 'full' });
+    assert.equal(ok.reachable, true);
+  });
+
+  it('returns user-facing errors as such', async () => {
+    const { db } = await traceWorkspace({ rows: 1 });
+    await assert.rejects(server.conn.sendRequest(proto.checkpoint, { dbPath: db, mode: 'PASSIVE' }), (e: { code: number; message: string }) => {
+      assert.equal(e.code, proto.USER_FACING_ERROR);
+      assert.match(e.message, /not in WAL mode/);
+      return true;
+    });
+  });
+
+  it('watches a database and pushes healthChanged: a lock taken and released, WAL enabled, DB deleted and created', async () => {
+    const { root, db } = await traceWorkspace({ rows: 10 });
+    await server.conn.sendRequest(proto.watch, { databases: [{ folderUri: `file://${root}`, dbPath: db }], pollIntervalMs: 300 });
+    const latest = () => server.changes.filter((c) => c.dbPath === db).at(-1)?.report;
+    await waitFor('first report', () => latest()?.findings.some((f) => f.code === 'not-wal'));
+
+    const actor = await startActor('hold-write', db);
+    await waitFor('lock seen', () => latest()?.locks.some((l) => l.pid === actor.pid && l.lock === 'RESERVED'));
+    await waitFor('stuck writer', () => latest()?.findings.find((f) => f.code === 'stuck-writer')?.pids?.includes(actor.pid));
+    await actor.stop();
+    await waitFor('lock cleared', () => latest() && latest()!.locks.length === 0);
+
+    const r = await server.conn.sendRequest(proto.enableWal, { dbPath: db });
+    assert.equal(r.ok, true, r.message);
+    await waitFor('WAL reported', () => latest()?.journalMode === 'wal' && latest()?.healthy);
+
+    fs.rmSync(db);
+    for (const f of ['-wal', '-shm']) fs.rmSync(db + f, { force: true });
+    await waitFor('deletion reported', () => latest()?.unreachableReason === 'missing');
+    fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'traceforge.cjs'), db);
+    await waitFor('new file reported', () => latest()?.unreachableReason === 'not-a-database');
+    assert.equal(server.child.exitCode, null);
+  });
+
+  it('lists holders with their locks', async () => {
+    const { db } = await traceWorkspace({ rows: 3 });
+    const actor = await startActor('hold-read', db);
+    const sample = await server.conn.sendRequest(proto.holders, { dbPath: db });
+    const h = sample.holders.find((x) => x.pid === actor.pid);
+    assert.ok(h, JSON.stringify(sample));
+    assert.deepEqual(h.locks, ['SHARED']);
+    await actor.stop();
+  });
+});
