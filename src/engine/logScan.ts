@@ -190,7 +190,7 @@ function limits(opts: LogScanOptions | undefined): Required<LogScanOptions> {
     const v = opts?.[k];
     if (typeof v === 'number' && !Number.isNaN(v)) o[k] = Math.max(k === 'maxBytes' || k === 'maxMs' ? 0 : 1, v);
   }
-  // Both size buffers allocated up front.
+  // Both become buffers allocated up front: an absurd value must not become an absurd allocation.
   o.chunkSize = Math.floor(Math.min(o.chunkSize, 64 * MiB));
   o.maxLineBytes = Math.floor(Math.min(o.maxLineBytes, 64 * MiB));
   return o;
@@ -256,7 +256,7 @@ async function scanBackward(fh: fs.FileHandle, snap: Snapshot, o: Required<LogSc
     if (pos === size) endsWithNewline = work[len - 1] === NL;
     pos -= len;
     snap.scanned += len;
-    let used = len;
+    let used: number;
     if (skipping) {
       const last = work.subarray(0, len).lastIndexOf(NL);
       if (last < 0) continue;
@@ -442,7 +442,7 @@ async function scanOpen(fh: fs.FileHandle, path: string, o: Required<LogScanOpti
   const st = await fh.stat();
   const snap = emptySnapshot(path);
   snap.exists = true;
-  if (st.isDirectory()) return errorSnapshot(path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  if (st.isDirectory()) return errorSnapshot(path, { code: 'EISDIR' });
   if (!st.isFile()) {
     snap.error = `${path} is not a regular file (a pipe, socket or device); point tracedb.logPath at the proxy's error.log.`;
     return snap;
