@@ -156,7 +156,10 @@ export function deriveFindings(input: FindingInput): Finding[] {
   const stuckWriters: number[] = [];
   const stuckReaders: number[] = [];
   const activeWriters: number[] = [];
-  for (const [pid, locks] of byPid) {
+  for (const [pid, all] of byPid) {
+    // Every WAL connection keeps SHARED on the database file for as long as it is open:
+    // beside WAL_OPEN it says nothing about a transaction.
+    const locks = all.some((l) => l.lock === 'WAL_OPEN') ? all.filter((l) => l.lock !== 'SHARED') : all;
     if (locks.some((l) => l.stuck && WRITE_LOCKS.has(l.lock))) stuckWriters.push(pid);
     else if (locks.some((l) => l.stuck && (l.lock === 'SHARED' || l.lock === 'WAL_READ'))) stuckReaders.push(pid);
     else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED')) activeWriters.push(pid);

@@ -98,7 +98,8 @@ export function decodeSqliteLocks(range: LockRange, file: LockedFile): DecodedLo
   const write = range.type === 'write';
   const names: SqliteLockName[] = [];
   if (file === 'db') {
-    // A READ on PENDING is how unix VFS briefly fences writers while it takes SHARED.
+    // A READ on PENDING is unix VFS checking, for the moment it takes SHARED, that no
+    // writer is pending: gone microseconds later, and no lock in SQLite's sense.
     if (write && hits(PENDING_BYTE, PENDING_BYTE)) names.push('PENDING');
     if (write && hits(RESERVED_BYTE, RESERVED_BYTE)) names.push('RESERVED');
     if (hits(SHARED_FIRST, SHARED_LAST)) names.push(write ? 'EXCLUSIVE' : 'SHARED');

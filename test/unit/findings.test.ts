@@ -62,6 +62,11 @@ describe('findings', () => {
     assert.deepEqual(f, []);
   });
 
+  it('an idle WAL connection (SHARED + WAL_OPEN, held forever) is not a lock problem', () => {
+    const f = deriveFindings({ ...base, locks: [lock(5, 'SHARED', true), lock(5, 'WAL_OPEN', true)], holders: [holder(5)] });
+    assert.deepEqual(f, []);
+  });
+
   it('a large WAL asks for a checkpoint', () => {
     const f = deriveFindings({ ...base, files: { ...base.files, wal: { exists: true, size: WAL_LARGE_BYTES + 1, mtimeMs: 1 } } });
     assert.equal(f[0].code, 'wal-large');
