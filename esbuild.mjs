@@ -20,6 +20,7 @@ const common = {
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { writer: 'src/engine/writerProcess.ts' }, outdir: 'dist' },
   {
     ...common,
     entryPoints: { cli: 'src/cli.ts' },

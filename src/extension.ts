@@ -1,44 +1,58 @@
-// Wires the parts together and nothing else: the output channel, the doctor server's
-// client, and the events that keep the server's watch list current.
+// Wires the parts together and nothing else. Activation stays fast: the server starts
+// in the background and the UI fills in when its first report arrives.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import * as proto from './protocol';
+import { AutoCheck } from './client/autoCheck';
+import { registerCommands } from './client/commands';
 import { WATCH_KEYS } from './client/config';
-import { createDoctorClient, sendWatchList } from './client/doctorClient';
+import { Ctx } from './client/ctx';
+import { createDoctorClient } from './client/doctorClient';
+import { HealthTree } from './client/healthTree';
+import { StatusBar } from './client/statusBar';
+
+/** What tests (the extension-host suite) read back; not a public API. */
+export interface TestApi {
+  ctx: Ctx;
+  statusBar: StatusBar;
+  ready: Promise<void>;
+}
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): TestApi {
   const log = vscode.window.createOutputChannel('Trace DB Doctor', { log: true });
-  context.subscriptions.push(log);
   client = createDoctorClient(context, log);
+  const ctx = new Ctx(context, log, client);
+  const statusBar = new StatusBar(ctx.store);
+  const tree = new HealthTree(ctx.store);
 
   context.subscriptions.push(
-    client.onNotification(proto.healthChanged, (p) => {
-      const problems = p.report.findings.map((f) => `${f.severity}:${f.code}`).join(', ') || 'healthy';
-      log.info(`${p.dbPath}: ${p.report.journalMode}, ${problems}`);
-    }),
-    vscode.commands.registerCommand('tracedb.showOutput', () => log.show()),
-    vscode.commands.registerCommand('tracedb.restartServer', async () => {
-      await client?.restart();
-      if (client) await sendWatchList(client);
-    }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => client && void sendWatchList(client)),
+    log,
+    ctx,
+    statusBar,
+    tree,
+    new AutoCheck(ctx.store, context.workspaceState),
+    vscode.window.createTreeView('tracedb.health', { treeDataProvider: tree, showCollapseAll: true }),
+    ...registerCommands(ctx),
+    client.onNotification(proto.healthChanged, (p) => ctx.store.update(p.folderUri, p.report)),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.sendWatchList().catch((e) => ctx.showError(e))),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (client && WATCH_KEYS.some((k) => e.affectsConfiguration(k))) void sendWatchList(client);
+      if (WATCH_KEYS.some((k) => e.affectsConfiguration(k))) void ctx.sendWatchList().catch((err) => ctx.showError(err));
     }),
   );
 
-  // The server starts in the background: activation must stay fast (DESIGN.md: ≤ 50 ms).
-  void client.start().then(
-    () => client && sendWatchList(client),
+  const ready = client.start().then(
+    () => ctx.sendWatchList(),
     (e: unknown) => {
       log.error(`The doctor server did not start: ${String(e)}`);
+      const open = vscode.l10n.t('Open Output');
       void vscode.window
-        .showErrorMessage(vscode.l10n.t('Trace DB Doctor: the doctor server did not start. {0}', String(e)), vscode.l10n.t('Open Output'))
-        .then((choice) => choice && log.show());
+        .showErrorMessage(vscode.l10n.t('Trace DB Doctor: the doctor server did not start. {0}', String(e)), open)
+        .then((choice) => choice === open && log.show());
     },
   );
+  return { ctx, statusBar, ready };
 }
 
 export async function deactivate(): Promise<void> {

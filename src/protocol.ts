@@ -10,8 +10,11 @@ import type {
   IntegrityResult,
   LockSample,
 } from './engine/types';
+import type { ConcurrencyResult } from './engine/concurrencyCheck';
+import type { KillResult } from './engine/kill';
 
 export type * from './engine/types';
+export type { ConcurrencyResult, KillResult };
 
 /** One database the server keeps an eye on: a workspace folder's trace DB. */
 export interface WatchedDatabase {
@@ -77,6 +80,35 @@ export interface HoldersParams {
   dbPath: string;
 }
 export const holders = new RequestType<HoldersParams, LockSample, void>('tracedb/holders');
+
+// client → server: stop a process that holds the database (DESIGN.md § Rules 4).
+export interface KillParams {
+  dbPath: string;
+  pid: number;
+  signal: 'SIGTERM' | 'SIGKILL';
+  /** The extension host and VS Code processes: never killed, whatever the user picks. */
+  protectedPids: number[];
+}
+export const kill = new RequestType<KillParams, KillResult, void>('tracedb/kill');
+
+// client → server: a markdown report of a full check, for a teammate or an issue.
+export interface ReportParams {
+  dbPath: string;
+  logPath?: string;
+}
+export interface ReportResult {
+  markdown: string;
+  report: HealthReport;
+}
+export const report = new RequestType<ReportParams, ReportResult, void>('tracedb/report');
+
+// client → server: the runbook's concurrent-write verification, on a copy of the DB.
+export interface ConcurrencyParams extends WorkDoneProgressParams {
+  dbPath: string;
+  writers?: number;
+  seconds?: number;
+}
+export const verifyConcurrency = new RequestType<ConcurrencyParams, ConcurrencyResult, void>('tracedb/verifyConcurrency');
 
 // server → client: a watched database's passive health changed (pushed, never polled).
 export interface HealthChangedParams {

@@ -27,3 +27,27 @@ export function watchedDatabases(): WatchedDatabase[] {
       };
     });
 }
+
+export function autoCheckOnOpen(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('autoCheckOnOpen', true);
+}
+
+export function backupBeforeRepair(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('backupBeforeRepair', true);
+}
+
+export function enableWalTimeoutMs(): number {
+  return vscode.workspace.getConfiguration(SECTION).get<number>('enableWalTimeoutMs', 5000);
+}
+
+/**
+ * The proxy's shell commands. Declared restrictedConfigurations in package.json, so in
+ * an untrusted workspace VS Code hands back only user/default values; and the commands
+ * that run them refuse to run untrusted anyway.
+ */
+export function proxyCommand(kind: 'start' | 'test', folder: vscode.Uri): string {
+  const cfg = vscode.workspace.getConfiguration(`${SECTION}.proxy`, folder);
+  return kind === 'start'
+    ? cfg.get<string>('startCommand', 'pnpm --filter @traceforge/proxy start')
+    : cfg.get<string>('testCommand', 'pnpm --filter @traceforge/proxy test storage-sqlite');
+}

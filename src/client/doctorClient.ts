@@ -2,8 +2,6 @@
 // keeps it told which databases to watch. The extension host never opens SQLite.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import * as proto from '../protocol';
-import { pollIntervalMs, watchedDatabases } from './config';
 
 export function createDoctorClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
@@ -17,8 +15,4 @@ export function createDoctorClient(context: vscode.ExtensionContext, log: vscode
     outputChannel: log,
   };
   return new LanguageClient('tracedb', 'Trace DB Doctor', serverOptions, clientOptions);
-}
-
-export async function sendWatchList(client: LanguageClient): Promise<void> {
-  await client.sendRequest(proto.watch, { databases: watchedDatabases(), pollIntervalMs: pollIntervalMs() });
 }

@@ -128,22 +128,7 @@ const LOCK_ORDER: readonly SqliteLockName[] = [
   'WAL_OPEN',
 ];
 
-const LOCK_TEXT: Record<SqliteLockName, string> = {
-  SHARED: 'reading the database: in rollback-journal mode no writer can commit meanwhile (in WAL mode every open connection holds it)',
-  RESERVED: 'a write transaction is open (writer has not committed yet)',
-  PENDING: 'a writer is waiting for readers to finish so it can commit; no new reader may start',
-  EXCLUSIVE: 'committing now: writing the database file; nobody else can read or write',
-  WAL_WRITE: 'the WAL writer: a write transaction is open (writer has not committed yet); other writers wait',
-  CHECKPOINT: 'a checkpoint is copying the WAL back into the database file',
-  RECOVER: 'rebuilding the WAL index (-shm) after a crash or on first open',
-  WAL_READ: 'a read transaction pins a WAL snapshot: checkpoints cannot reset the WAL while it lasts',
-  WAL_OPEN: 'has the database open in WAL mode (normal for every connection)',
-};
-
-/** One plain-English line per lock, for tooltips. */
-export function describeLock(l: SqliteLockName): string {
-  return LOCK_TEXT[l];
-}
+export { describeLock } from './labels';
 
 // ---------------------------------------------------------------- devices
 

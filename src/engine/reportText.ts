@@ -1,29 +1,10 @@
 // A health report as text a person reads: the runbook's sections in its order
 // (database, files, who has it open, logs), then the findings with their fixes.
 // Plain text for the CLI; markdown for a diagnostic report pasted into an issue.
-import { describeLock } from './locks';
-import type { FixId, HealthReport, LockSample } from './types';
+import { describeLock, FIX_TITLES, formatBytes } from './labels';
+import type { HealthReport, LockSample } from './types';
 
-export const FIX_TITLES: Record<FixId, string> = {
-  enableWal: 'Enable WAL',
-  increaseTimeout: 'Increase Busy Timeout',
-  killBlocker: 'Kill Blocking Process',
-  restartProxy: 'Restart Proxy',
-  checkpoint: 'Checkpoint WAL',
-  backup: 'Back Up Database',
-  longTermFix: 'Apply Long-term Fix',
-  openLog: 'Open Log',
-  integrityCheck: 'Run Integrity Check',
-  showHolders: 'Show Processes Holding the Database',
-  chooseDatabase: 'Choose Database',
-};
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
-}
+export { FIX_TITLES, formatBytes };
 
 interface Style {
   heading(s: string): string;
@@ -99,6 +80,14 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
     out.push(s.item(`[${fd.severity.toUpperCase()}] ${fd.code}: ${fd.title}`));
     out.push(s.item(`    ${fd.message}`));
     if (fd.fixes.length) out.push(s.item(`    Fixes: ${fd.fixes.map((x) => FIX_TITLES[x]).join(' · ')}`));
+  }
+  if (opts.markdown) {
+    out.push(s.heading('Escalation (RUNBOOK-002)'));
+    out.push('If the database keeps locking after WAL and a 5 s busy timeout:');
+    out.push(s.item('Check for slow queries (add query logging to the proxy).'));
+    out.push(s.item('Review transaction size: break up large transactions.'));
+    out.push(s.item('Consider a PostgreSQL migration for very high load.'));
+    out.push(s.item('Contact: Backend Team. Severity P2 (High), expected resolution < 30 minutes.'));
   }
   return out.join('\n') + '\n';
 }

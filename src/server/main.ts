@@ -14,7 +14,10 @@ import { checkpoint as runCheckpoint } from '../engine/checkpoint';
 import { enableWal as runEnableWal } from '../engine/enableWal';
 import { DoctorError } from '../engine/errors';
 import { Inspector } from '../engine/inspect';
+import { concurrencyCheck } from '../engine/concurrencyCheck';
 import { integrityCheck } from '../engine/integrity';
+import { killHolder } from '../engine/kill';
+import { formatReport } from '../engine/reportText';
 import { sampleLocks } from '../engine/locks';
 import * as proto from '../protocol';
 import { DbWatcher } from './dbWatcher';
@@ -142,6 +145,39 @@ connection.onRequest(proto.integrity, (params) =>
 );
 
 connection.onRequest(proto.holders, (params) => handle(`holders ${params.dbPath}`, () => sampleLocks(path.resolve(params.dbPath))));
+
+connection.onRequest(proto.kill, (params) =>
+  handle(`kill ${params.signal} ${params.pid}`, async () => {
+    const result = await killHolder(params.dbPath, params.pid, params.signal, params.protectedPids);
+    watchers.get(path.resolve(params.dbPath))?.schedule(0);
+    return result;
+  }),
+);
+
+connection.onRequest(proto.report, (params) =>
+  handle(`report ${params.dbPath}`, async () => {
+    const { inspector, watcher } = inspectorFor(params.dbPath, params.logPath);
+    const report = await inspector.check({ mode: 'full' });
+    watcher?.publish(report);
+    return { report, markdown: formatReport(report, { markdown: true }) };
+  }),
+);
+
+connection.onRequest(proto.verifyConcurrency, (params) =>
+  handle(`verifyConcurrency ${params.dbPath}`, async () => {
+    const progress = progressOf(params.workDoneToken, 'Concurrent write test');
+    try {
+      return await concurrencyCheck(path.resolve(params.dbPath), {
+        writers: params.writers,
+        seconds: params.seconds,
+        writerScript: path.join(__dirname, 'writer.js'),
+        onProgress: progress.report,
+      });
+    } finally {
+      progress.done();
+    }
+  }),
+);
 
 connection.onShutdown(() => {
   for (const w of watchers.values()) w.dispose();

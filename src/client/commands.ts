@@ -1,0 +1,324 @@
+// Every "Trace DB:" command, as factories of (ctx) => handler in one table (rust-analyzer's
+// pattern). A command's argument is a health-tree node, a CommandArgs object (from the
+// fix picker, a notification button, or a test), or nothing (the palette).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import * as proto from '../protocol';
+import { backupBeforeRepair, enableWalTimeoutMs } from './config';
+import type { Ctx } from './ctx';
+import { targetOfNode } from './healthTree';
+import { fixChoices, type DbEntry } from './presentation';
+import { restartProxy, runVerification } from './proxyTasks';
+import { requireTrust } from './trust';
+
+const t = vscode.l10n.t;
+
+/** Arguments a command takes from code (fix picker, notifications, tests). */
+export interface CommandArgs {
+  dbPath?: string;
+  pid?: number;
+  /** Skip the confirmation dialog: for automated tests driving the command, never set from the UI. */
+  confirmed?: boolean;
+}
+
+type Handler = (arg?: unknown) => Promise<unknown>;
+type Factory = (ctx: Ctx) => Handler;
+
+function argsOf(arg: unknown): CommandArgs & { pids?: number[] } {
+  const fromNode = targetOfNode(arg);
+  if (fromNode) return fromNode;
+  return arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? (arg as CommandArgs) : {};
+}
+
+/** The database a command acts on: the one given, the only one, or the user's pick. */
+export async function pickEntry(ctx: Ctx, arg: unknown): Promise<DbEntry | undefined> {
+  const a = argsOf(arg);
+  const all = ctx.store.all();
+  if (a.dbPath) return ctx.store.byDbPath(a.dbPath) ?? { folderUri: '', folderName: path.basename(path.dirname(a.dbPath)), dbPath: a.dbPath };
+  const present = all.filter((e) => e.report?.unreachableReason !== 'missing');
+  const candidates = present.length ? present : all;
+  if (candidates.length <= 1) {
+    if (!candidates.length) void vscode.window.showWarningMessage(t('No trace database in this workspace. Use "Trace DB: Choose Database File…".'));
+    return candidates[0];
+  }
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((e) => ({ label: e.folderName, description: e.dbPath, entry: e })),
+    { placeHolder: t('Which workspace folder\'s trace database?') },
+  );
+  return pick?.entry;
+}
+
+/** Runs a command body; errors become messages, never silent failures. */
+function guarded(ctx: Ctx, fn: Handler): Handler {
+  return async (arg) => {
+    try {
+      return await fn(arg);
+    } catch (e) {
+      await ctx.showError(e);
+      return undefined;
+    }
+  };
+}
+
+async function fullCheck(ctx: Ctx, e: DbEntry, extra: Partial<proto.HealthParams> = {}): Promise<proto.HealthReport> {
+  const report = await ctx.request(proto.health, { dbPath: e.dbPath, logPath: e.logPath, mode: 'full', ...extra });
+  ctx.store.update(e.folderUri, report);
+  return report;
+}
+
+const enableWal: Factory = (ctx) => async (arg) => {
+  if (!(await requireTrust(t('Enable WAL')))) return;
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const name = path.basename(e.dbPath);
+  const backup = backupBeforeRepair();
+  if (!argsOf(arg).confirmed) {
+    const go = t('Enable WAL');
+    const detail = [
+      t('Switches {0} to write-ahead logging, so readers and the proxy stop blocking each other (RUNBOOK-002 option 1).', name),
+      t('The proxy may keep running: the doctor retries between its commits. No committed row is touched.'),
+      backup ? t('A backup goes to {0} first.', path.join(path.dirname(e.dbPath), 'backups')) : t('No backup first (tracedb.backupBeforeRepair is off).'),
+    ].join('\n\n');
+    if ((await vscode.window.showWarningMessage(t('Enable WAL on {0}?', name), { modal: true, detail }, go)) !== go) return;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: t('Enabling WAL on {0}', name) },
+    (progress) => ctx.request(proto.enableWal, { dbPath: e.dbPath, backup, timeoutMs: enableWalTimeoutMs() }, progress),
+  );
+  await fullCheck(ctx, e).catch(() => undefined);
+  if (result.ok) {
+    void vscode.window.showInformationMessage(result.backupPath ? `${result.message} ${t('Backup: {0}', result.backupPath)}` : result.message);
+    return result;
+  }
+  const kill = t('Kill Blocking Process');
+  const restart = t('Restart Proxy');
+  const choice = await vscode.window.showWarningMessage(result.message, ...(result.blockers.length ? [kill] : []), restart);
+  if (choice === kill) await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: result.blockers[0]?.pid });
+  if (choice === restart) await vscode.commands.executeCommand('tracedb.restartProxy', { dbPath: e.dbPath });
+  return result;
+};
+
+const checkHealth: Factory = (ctx) => async (arg) => {
+  const a = argsOf(arg);
+  const entries = a.dbPath ? [await pickEntry(ctx, arg)] : ctx.store.all();
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: t('Checking trace database health') }, () =>
+    Promise.all(entries.filter((e): e is DbEntry => !!e).map((e) => fullCheck(ctx, e))),
+  );
+};
+
+const countTraces: Factory = (ctx) => async (arg) => {
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Counting traces (COUNT(*))…') }, () => fullCheck(ctx, e, { countExact: true }));
+  if (r.traceCount) void vscode.window.showInformationMessage(t('{0} holds {1} traces (exact count).', path.basename(e.dbPath), r.traceCount.value.toLocaleString()));
+  else void vscode.window.showWarningMessage(r.findings[0]?.message ?? t('Could not count traces.'));
+  return r;
+};
+
+const integrityCheck: Factory = (ctx) => async (arg) => {
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Running quick_check on {0}', path.basename(e.dbPath)) }, () =>
+    fullCheck(ctx, e, { integrity: true }),
+  );
+  if (!r.integrity) void vscode.window.showWarningMessage(r.findings[0]?.message ?? t('The integrity check could not run.'));
+  else if (r.integrity.ok) void vscode.window.showInformationMessage(t('Integrity check passed ({0} ms{1}).', r.integrity.durationMs, r.integrity.onCopy ? t(', on a copy so the proxy was not blocked') : ''));
+  else void vscode.window.showErrorMessage(t('Integrity check FAILED: {0}', r.integrity.messages.slice(0, 3).join('; ')));
+  return r;
+};
+
+const showHolders: Factory = (ctx) => async (arg) => {
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
+  if (!sample.holders.length) {
+    void vscode.window.showInformationMessage(sample.note ?? t('No process has {0} open.', path.basename(e.dbPath)));
+    return sample;
+  }
+  const pick = await vscode.window.showQuickPick(
+    sample.holders.map((h) => ({
+      label: `$(${h.self ? 'pulse' : h.locks.length ? 'lock' : 'terminal'}) PID ${h.pid}`,
+      description: `${h.label}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`,
+      detail: h.command,
+      holder: h,
+    })),
+    { placeHolder: t('Processes with {0} open; pick one to stop it', path.basename(e.dbPath)), matchOnDetail: true },
+  );
+  if (pick && !pick.holder.self) await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: pick.holder.pid });
+  return sample;
+};
+
+const killBlocker: Factory = (ctx) => async (arg) => {
+  if (!(await requireTrust(t('Kill Blocking Process')))) return;
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const a = argsOf(arg);
+  const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
+  const killable = sample.holders.filter((h) => !h.self);
+  let pid = a.pid ?? a.pids?.[0];
+  if (pid === undefined) {
+    if (!killable.length) {
+      void vscode.window.showInformationMessage(t('No process holds {0}; nothing to kill.', path.basename(e.dbPath)));
+      return;
+    }
+    const sorted = [...killable].sort((x, y) => y.locks.length - x.locks.length);
+    const pick = await vscode.window.showQuickPick(
+      sorted.map((h) => ({ label: `PID ${h.pid}`, description: `${h.label}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`, detail: h.command, pid: h.pid })),
+      { placeHolder: t('Which process should stop?') },
+    );
+    if (!pick) return;
+    pid = pick.pid;
+  }
+  const h = sample.holders.find((x) => x.pid === pid);
+  if (!h) {
+    void vscode.window.showWarningMessage(t('PID {0} no longer has {1} open.', pid, path.basename(e.dbPath)));
+    return;
+  }
+  const protectedPids = [process.pid, process.ppid];
+  if (!a.confirmed) {
+    const term = t('Send SIGTERM');
+    const detail = t('{0}\n\nCommand: {1}\nLocks: {2}\n\nSIGTERM asks it to exit; SQLite rolls back its open transaction. Unsaved work in that process is lost.', h.label, h.command, h.locks.join(', ') || t('none (file open)'));
+    if ((await vscode.window.showWarningMessage(t('Stop PID {0}?', pid), { modal: true, detail }, term)) !== term) return;
+  }
+  let result = await ctx.request(proto.kill, { dbPath: e.dbPath, pid, signal: 'SIGTERM', protectedPids });
+  if (result.stillAlive) {
+    const force = t('Send SIGKILL');
+    const again = a.confirmed
+      ? force
+      : await vscode.window.showWarningMessage(
+          result.message,
+          { modal: true, detail: t('SIGKILL cannot be ignored. A write it was in the middle of leaves a hot journal, which SQLite rolls back on the next open; committed rows stay.') },
+          force,
+        );
+    if (again === force) result = await ctx.request(proto.kill, { dbPath: e.dbPath, pid, signal: 'SIGKILL', protectedPids });
+  }
+  void vscode.window.showInformationMessage(result.message);
+  await fullCheck(ctx, e).catch(() => undefined);
+  return result;
+};
+
+const checkpoint: Factory = (ctx) => async (arg) => {
+  if (!(await requireTrust(t('Checkpoint WAL')))) return;
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'TRUNCATE', description: t('copy the WAL into the database and empty the -wal file (waits briefly for readers)'), mode: 'TRUNCATE' as const },
+      { label: 'PASSIVE', description: t('copy what it can without waiting for anyone'), mode: 'PASSIVE' as const },
+    ],
+    { placeHolder: t('Checkpoint mode') },
+  );
+  if (!pick) return;
+  const r = await ctx.request(proto.checkpoint, { dbPath: e.dbPath, mode: pick.mode });
+  if (r.ok) void vscode.window.showInformationMessage(r.message);
+  else void vscode.window.showWarningMessage(r.message);
+  await fullCheck(ctx, e).catch(() => undefined);
+  return r;
+};
+
+const backup: Factory = (ctx) => async (arg) => {
+  if (!(await requireTrust(t('Back Up Database')))) return;
+  const e = await pickEntry(ctx, arg);
+  if (!e) return;
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Backing up {0}', path.basename(e.dbPath)) }, (progress) =>
+    ctx.request(proto.backup, { dbPath: e.dbPath }, progress),
+  );
+  const reveal = t('Reveal in File Explorer');
+  if ((await vscode.window.showInformationMessage(r.message, reveal)) === reveal) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(r.path));
+  return r;
+};
+
+const copyReport: Factory = (ctx) => async (arg) => {
+  const entries = argsOf(arg).dbPath ? [await pickEntry(ctx, arg)] : ctx.store.all();
+  const parts: string[] = [];
+  for (const e of entries) {
+    if (!e) continue;
+    const r = await ctx.request(proto.report, { dbPath: e.dbPath, logPath: e.logPath });
+    ctx.store.update(e.folderUri, r.report);
+    parts.push(r.markdown);
+  }
+  if (!parts.length) return;
+  const text = parts.join('\n---\n\n');
+  await vscode.env.clipboard.writeText(text);
+  void vscode.window.showInformationMessage(t('Diagnostic report copied to the clipboard ({0} lines).', text.split('\n').length));
+  return text;
+};
+
+const openLog: Factory = (ctx) => async (arg) => {
+  const e = await pickEntry(ctx, arg);
+  if (!e?.logPath) return;
+  const uri = vscode.Uri.file(e.logPath);
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    void vscode.window.showWarningMessage(t('No proxy log at {0}. Set tracedb.logPath if it lives elsewhere.', e.logPath));
+    return;
+  }
+  const line = Math.max(0, (e.report?.log?.firstLine ?? 1) - 1);
+  const editor = await vscode.window.showTextDocument(uri, { preview: true, selection: new vscode.Range(line, 0, line, 0) });
+  editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenter);
+};
+
+const showFixes: Factory = (ctx) => async () => {
+  const choices = fixChoices(ctx.store.all());
+  const items: (vscode.QuickPickItem & { run: () => Thenable<unknown> })[] = choices.map((c) => ({
+    label: c.title,
+    detail: c.reason,
+    run: () => vscode.commands.executeCommand(`tracedb.${c.fix}`, { dbPath: c.entry.dbPath }),
+  }));
+  items.push(
+    { label: `$(refresh) ${t('Check Health')}`, run: () => vscode.commands.executeCommand('tracedb.checkHealth') },
+    { label: `$(copy) ${t('Copy Diagnostic Report')}`, run: () => vscode.commands.executeCommand('tracedb.copyReport') },
+  );
+  const pick = await vscode.window.showQuickPick(items, { placeHolder: choices.length ? t('Fixes for the trace database') : t('No problems found') });
+  return pick?.run();
+};
+
+const chooseDatabase: Factory = (ctx) => async () => {
+  const folder = vscode.workspace.workspaceFolders?.length === 1 ? vscode.workspace.workspaceFolders[0] : await vscode.window.showWorkspaceFolderPick();
+  if (!folder) return;
+  const picked = await vscode.window.showOpenDialog({
+    defaultUri: folder.uri,
+    canSelectMany: false,
+    openLabel: t('Use as Trace Database'),
+    filters: { [t('SQLite databases')]: ['db', 'sqlite', 'sqlite3'], [t('All files')]: ['*'] },
+  });
+  if (!picked?.[0]) return;
+  const rel = path.relative(folder.uri.fsPath, picked[0].fsPath);
+  await vscode.workspace.getConfiguration('tracedb', folder.uri).update('databasePath', rel.startsWith('..') ? picked[0].fsPath : rel, vscode.ConfigurationTarget.WorkspaceFolder);
+  await ctx.sendWatchList();
+};
+
+export const COMMANDS: Record<string, Factory> = {
+  'tracedb.enableWal': enableWal,
+  'tracedb.checkHealth': checkHealth,
+  'tracedb.countTraces': countTraces,
+  'tracedb.integrityCheck': integrityCheck,
+  'tracedb.showHolders': showHolders,
+  'tracedb.killBlocker': killBlocker,
+  'tracedb.restartProxy': (ctx) => async (arg) => {
+    if (!(await requireTrust(t('Restart Proxy')))) return;
+    const e = await pickEntry(ctx, arg);
+    return e && restartProxy(ctx, e, argsOf(arg).confirmed === true);
+  },
+  'tracedb.checkpoint': checkpoint,
+  'tracedb.backup': backup,
+  'tracedb.runVerification': (ctx) => async (arg) => {
+    if (!(await requireTrust(t('Run Verification')))) return;
+    const e = await pickEntry(ctx, arg);
+    return e && runVerification(ctx, e);
+  },
+  'tracedb.copyReport': copyReport,
+  'tracedb.openLog': openLog,
+  'tracedb.showFixes': showFixes,
+  'tracedb.chooseDatabase': chooseDatabase,
+  'tracedb.showOutput': (ctx) => async () => ctx.log.show(),
+  'tracedb.restartServer': (ctx) => async () => {
+    await ctx.client.restart();
+    await ctx.sendWatchList();
+  },
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, factory]) => vscode.commands.registerCommand(id, guarded(ctx, factory(ctx))));
+}

@@ -1,0 +1,78 @@
+// One context object owns the output channel, the server's client and the health
+// store (rust-analyzer's Ctx). Every server request goes through `request`, which logs
+// its time and turns failures into messages with "Open Output".
+import * as vscode from 'vscode';
+import { State, WorkDoneProgress, type LanguageClient, type ProgressToken, type RequestType } from 'vscode-languageclient/node';
+import * as proto from '../protocol';
+import { watchedDatabases, pollIntervalMs } from './config';
+import { HealthStore } from './healthStore';
+
+export class ServerNotRunning extends Error {}
+
+export class Ctx implements vscode.Disposable {
+  readonly store = new HealthStore();
+  private tokenSeq = 0;
+
+  constructor(
+    readonly extension: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+    readonly client: LanguageClient,
+  ) {}
+
+  get running(): boolean {
+    return this.client.state === State.Running;
+  }
+
+  async request<P, R>(type: RequestType<P, R, void>, params: P, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<R> {
+    if (!this.running) throw new ServerNotRunning(vscode.l10n.t('The Trace DB Doctor server is not running. Run "Trace DB: Restart Doctor Server".'));
+    const started = performance.now();
+    let sub: vscode.Disposable | undefined;
+    let sent = params;
+    if (progress) {
+      // Server-side progress arrives on a token we name; it feeds the notification.
+      const token: ProgressToken = `tracedb-${++this.tokenSeq}`;
+      let last = 0;
+      sub = this.client.onProgress(WorkDoneProgress.type, token, (v) => {
+        if (v.kind === 'end') return;
+        const pct = v.percentage ?? last;
+        progress.report({ message: v.message, increment: Math.max(0, pct - last) });
+        last = pct;
+      });
+      sent = { ...params, workDoneToken: token };
+    }
+    try {
+      const result = await this.client.sendRequest(type, sent);
+      this.log.info(`${type.method} ${Math.round(performance.now() - started)} ms`);
+      return result;
+    } catch (e) {
+      this.log.warn(`${type.method} failed after ${Math.round(performance.now() - started)} ms: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      sub?.dispose();
+    }
+  }
+
+  /** Tells the server which databases to watch (start, folder change, setting change). */
+  async sendWatchList(): Promise<void> {
+    const databases = watchedDatabases();
+    this.store.setTargets(databases);
+    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs() });
+  }
+
+  /** Shows an error; a user-facing one as it is, anything else with "Open Output". */
+  async showError(e: unknown): Promise<void> {
+    const code = (e as { code?: number }).code;
+    const message = (e as Error)?.message ?? String(e);
+    if (code === proto.USER_FACING_ERROR || e instanceof ServerNotRunning) {
+      await vscode.window.showWarningMessage(message);
+      return;
+    }
+    this.log.error(message);
+    const open = vscode.l10n.t('Open Output');
+    if ((await vscode.window.showErrorMessage(vscode.l10n.t('Trace DB Doctor: {0}', message), open)) === open) this.log.show();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

@@ -1,0 +1,259 @@
+// What the status bar, the health tree and the fix picker show, computed from health
+// reports. No `vscode` import: plain mocha tests cover every rule here; the UI classes
+// only copy these models into VS Code objects.
+import * as path from 'node:path';
+import { describeLock, FIX_TITLES, formatBytes } from '../engine/labels';
+import type { Finding, FixId, HealthReport, Severity } from '../protocol';
+
+export interface DbEntry {
+  folderUri: string;
+  folderName: string;
+  dbPath: string;
+  logPath?: string;
+  report?: HealthReport;
+}
+
+// ---------------------------------------------------------------- status bar
+
+export type StatusLevel = 'ok' | 'warning' | 'error';
+
+export interface StatusModel {
+  visible: boolean;
+  level: StatusLevel;
+  /** With codicons, e.g. `$(database) traces.db · WAL`. */
+  text: string;
+  /** Markdown lines for the tooltip. */
+  tooltip: string[];
+  /** The folder whose state the item shows (the worst one). */
+  entry?: DbEntry;
+}
+
+const LEVEL_RANK: Record<StatusLevel, number> = { error: 0, warning: 1, ok: 2 };
+
+/** A lock held or stuck right now, or a DB that cannot be read, is an error; not WAL is a warning. */
+export function statusLevel(r: HealthReport): StatusLevel {
+  if (!r.reachable && r.unreachableReason !== 'missing') return 'error';
+  if (r.findings.some((f) => f.severity === 'error')) return 'error';
+  if (r.findings.some((f) => f.code === 'lock-held')) return 'error';
+  if (r.findings.some((f) => f.severity === 'warning')) return 'warning';
+  return 'ok';
+}
+
+function statusCause(r: HealthReport): string {
+  const name = path.basename(r.path);
+  const stuck = r.findings.find((f) => f.code === 'stuck-writer' || f.code === 'long-reader');
+  if (stuck) return `${name}: locked by PID ${stuck.pids?.join(', ')}`;
+  const held = r.findings.find((f) => f.code === 'lock-held');
+  if (held) return `${name}: lock held by PID ${held.pids?.join(', ')}`;
+  if (!r.reachable) return `${name}: ${r.unreachableReason?.replace(/-/g, ' ')}`;
+  const err = r.findings.find((f) => f.severity === 'error');
+  if (err) return `${name}: ${err.title}`;
+  if (r.journalMode !== 'wal') return `${name}: not WAL`;
+  const warn = r.findings.find((f) => f.severity === 'warning');
+  return warn ? `${name}: ${warn.title}` : `${name} · WAL`;
+}
+
+export function statusModel(entries: DbEntry[]): StatusModel {
+  // Hidden when no folder has a trace DB: a missing file is not worth a status item.
+  const present = entries.filter((e) => e.report && e.report.unreachableReason !== 'missing');
+  if (!present.length) return { visible: false, level: 'ok', text: '', tooltip: [] };
+  const worst = [...present].sort((a, b) => LEVEL_RANK[statusLevel(a.report!)] - LEVEL_RANK[statusLevel(b.report!)])[0];
+  const r = worst.report!;
+  const level = statusLevel(r);
+  const icon = level === 'ok' ? '$(database)' : level === 'warning' ? '$(warning)' : '$(error)';
+  const tooltip: string[] = [];
+  for (const e of present) {
+    const er = e.report!;
+    const prefix = present.length > 1 ? `**${e.folderName}**: ` : '';
+    tooltip.push(`${prefix}${statusCause(er)}${er.traceCount ? ` · ${er.traceCount.estimate ? '≈' : ''}${er.traceCount.value.toLocaleString('en-US')} traces` : ''}`);
+    for (const f of er.findings.filter((x) => x.severity !== 'info').slice(0, 4)) tooltip.push(`- ${f.severity === 'error' ? '$(error)' : '$(warning)'} ${f.title}`);
+  }
+  return { visible: true, level, text: `${icon} ${statusCause(r)}`, tooltip, entry: worst };
+}
+
+// ---------------------------------------------------------------- fixes
+
+/** Fixes that have a command in this version (the storage-code fixes come with the language server's lint). */
+export const AVAILABLE_FIXES: readonly FixId[] = [
+  'enableWal',
+  'showHolders',
+  'killBlocker',
+  'restartProxy',
+  'checkpoint',
+  'backup',
+  'integrityCheck',
+  'openLog',
+  'chooseDatabase',
+];
+
+export interface FixChoice {
+  fix: FixId;
+  title: string;
+  /** Why it is offered: the finding's title. */
+  reason: string;
+  entry: DbEntry;
+}
+
+/** The fixes that apply to the current findings, most urgent finding first, Enable WAL first of all. */
+export function fixChoices(entries: DbEntry[]): FixChoice[] {
+  const out: FixChoice[] = [];
+  const seen = new Set<string>();
+  const multi = entries.length > 1;
+  const add = (fix: FixId, f: Finding, e: DbEntry) => {
+    const key = `${e.folderUri}|${fix}`;
+    if (seen.has(key) || !AVAILABLE_FIXES.includes(fix)) return;
+    seen.add(key);
+    out.push({ fix, title: FIX_TITLES[fix], reason: `${multi ? `${e.folderName}: ` : ''}${f.title}`, entry: e });
+  };
+  for (const e of entries) {
+    const findings = e.report?.findings ?? [];
+    const notWal = findings.find((f) => f.code === 'not-wal');
+    if (notWal) add('enableWal', notWal, e);
+    for (const f of findings) for (const fix of f.fixes) add(fix, f, e);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- tree
+
+export interface TreeNodeModel {
+  id: string;
+  label: string;
+  description?: string;
+  /** A codicon id, e.g. 'database'. */
+  icon: string;
+  /** Theme colour id for the icon, e.g. 'problemsErrorIcon.foreground'. */
+  color?: string;
+  tooltip?: string;
+  /** Matched by package.json `when` clauses: `finding fix:enableWal …`, `holder`. */
+  contextValue?: string;
+  children?: TreeNodeModel[];
+  expanded?: boolean;
+  /** For holder and finding nodes: the processes they are about. */
+  pids?: number[];
+  dbPath: string;
+}
+
+const SEVERITY_ICON: Record<Severity, [string, string]> = {
+  error: ['error', 'problemsErrorIcon.foreground'],
+  warning: ['warning', 'problemsWarningIcon.foreground'],
+  info: ['info', 'problemsInfoIcon.foreground'],
+};
+
+function leaf(parent: string, key: string, label: string, description: string | undefined, icon: string, dbPath: string, extra: Partial<TreeNodeModel> = {}): TreeNodeModel {
+  return { id: `${parent}/${key}`, label, description, icon, dbPath, ...extra };
+}
+
+export function treeModel(e: DbEntry): TreeNodeModel[] {
+  const r = e.report;
+  const id = e.dbPath;
+  if (!r) return [leaf(id, 'pending', 'Checking…', undefined, 'loading~spin', id)];
+  const sections: TreeNodeModel[] = [];
+
+  // Problems first: what to do is what the user came for.
+  const problems = r.findings.map((f, i) =>
+    leaf(id, `finding/${f.code}/${i}`, f.title, f.severity, SEVERITY_ICON[f.severity][0], id, {
+      color: SEVERITY_ICON[f.severity][1],
+      tooltip: `${f.message}\n\nFixes: ${f.fixes.map((x) => FIX_TITLES[x]).join(' · ') || 'none'}`,
+      contextValue: ['finding', ...f.fixes.map((x) => `fix:${x}`)].join(' '),
+      pids: f.pids,
+    }),
+  );
+  sections.push({
+    id: `${id}/problems`,
+    label: 'Problems',
+    description: problems.length ? String(problems.length) : 'none',
+    icon: problems.length ? SEVERITY_ICON[r.findings[0].severity][0] : 'pass',
+    color: problems.length ? SEVERITY_ICON[r.findings[0].severity][1] : 'testing.iconPassed',
+    children: problems,
+    expanded: true,
+    dbPath: id,
+  });
+
+  const db: TreeNodeModel[] = [
+    leaf(id, 'path', 'Path', r.path, 'file', id, { tooltip: r.path }),
+    leaf(id, 'reachable', 'Reachable', r.reachable ? 'yes' : `no: ${r.unreachableReason}`, r.reachable ? 'check' : 'error', id),
+    leaf(id, 'mode', 'Journal mode', `${r.journalMode}${r.journalModeSource === 'header' ? ' (header)' : ''}`, r.journalMode === 'wal' ? 'check' : 'warning', id, {
+      tooltip: r.journalModeSource === 'header' ? 'Read from file header bytes 18-19 without opening a connection.' : 'PRAGMA journal_mode from a fresh read-only connection.',
+      ...(r.journalMode === 'wal' || !r.reachable ? {} : { contextValue: 'fix:enableWal' }),
+    }),
+  ];
+  if (r.header) {
+    db.push(leaf(id, 'size', 'Size', `${formatBytes(r.files.db.size)} · ${r.header.pageCount} pages of ${r.header.pageSize} B · ${r.header.freelistPages} free`, 'database', id));
+  }
+  if (r.traceCount) {
+    db.push(leaf(id, 'traces', 'Traces', `${r.traceCount.estimate ? '≈ ' : ''}${r.traceCount.value.toLocaleString('en-US')}`, 'list-ordered', id, {
+      tooltip: r.traceCount.estimate ? 'Estimate from max(rowid); Count Traces Exactly for COUNT(*).' : 'Exact COUNT(*).',
+    }));
+  }
+  if (r.fs) db.push(leaf(id, 'fs', 'Filesystem', `${r.fs.fsType} at ${r.fs.mountPoint}`, r.fs.unsafeForWal ? 'warning' : 'server', id, { tooltip: r.fs.reason }));
+  if (r.integrity) db.push(leaf(id, 'integrity', 'Integrity', r.integrity.ok ? 'ok' : 'FAILED', r.integrity.ok ? 'verified' : 'error', id, { tooltip: r.integrity.messages.join('\n') }));
+  sections.push({ id: `${id}/database`, label: 'Database', description: path.basename(r.path), icon: 'database', children: db, expanded: true, dbPath: id });
+
+  const f = r.files;
+  sections.push({
+    id: `${id}/files`,
+    label: 'Files',
+    icon: 'files',
+    dbPath: id,
+    children: [
+      leaf(id, 'wal', '-wal', f.wal.exists ? formatBytes(f.wal.size) : 'none', 'file', id),
+      leaf(id, 'shm', '-shm', f.shm.exists ? formatBytes(f.shm.size) : 'none', 'file', id),
+      leaf(id, 'journal', '-journal', f.journal.exists ? `${formatBytes(f.journal.size)}${f.journal.hot ? ' · HOT' : ''}` : 'none', f.journal.hot ? 'warning' : 'file', id),
+    ],
+  });
+
+  const locks = r.locks.filter((l) => l.lock !== 'WAL_OPEN');
+  sections.push({
+    id: `${id}/locks`,
+    label: 'Locks now',
+    description: locks.length ? String(locks.length) : 'none',
+    icon: locks.length ? 'lock' : 'unlock',
+    expanded: locks.length > 0,
+    dbPath: id,
+    children: locks.length
+      ? locks.map((l, i) =>
+          leaf(id, `lock/${l.pid}/${l.lock}/${i}`, `${l.lock}`, `PID ${l.pid}${l.stuck ? ' · stuck' : ''}${l.waiting ? ' · waiting' : ''}`, l.stuck ? 'lock' : 'key', id, {
+            color: l.stuck ? 'problemsErrorIcon.foreground' : undefined,
+            tooltip: `${describeLock(l.lock)} (${l.file === 'db' ? 'database file' : '-shm'})`,
+            pids: [l.pid],
+          }),
+        )
+      : [leaf(id, 'nolock', r.lockSource === 'none' ? 'Locks cannot be seen on this platform' : 'No lock held', r.lockNote, 'check', id)],
+  });
+
+  sections.push({
+    id: `${id}/holders`,
+    label: 'Processes with the DB open',
+    description: String(r.holders.length),
+    icon: 'server-process',
+    expanded: r.holders.length > 0 && r.holders.length < 6,
+    dbPath: id,
+    children: r.holders.map((h) =>
+      leaf(id, `holder/${h.pid}`, `PID ${h.pid}`, `${h.label}${h.locks.length ? ` · ${h.locks.join('+')}` : ''}`, h.self ? 'pulse' : 'terminal', id, {
+        tooltip: `${h.command}\nFiles: ${h.files.join(', ')}`,
+        contextValue: h.self ? 'holder-self' : 'holder',
+        pids: [h.pid],
+      }),
+    ),
+  });
+
+  if (r.log) {
+    const l = r.log;
+    const children: TreeNodeModel[] = [];
+    if (!l.exists) children.push(leaf(id, 'log/missing', 'No log file', l.path, 'info', id));
+    else {
+      children.push(leaf(id, 'log/count', '"database is locked"', `${l.lockErrors}${l.complete ? '' : ' (tail)'}`, l.lockErrors ? 'warning' : 'check', id, { contextValue: l.lockErrors ? 'fix:openLog' : undefined }));
+      if (l.first) children.push(leaf(id, 'log/first', 'First', l.first, 'history', id));
+      if (l.last) children.push(leaf(id, 'log/last', 'Last', l.last, 'history', id));
+      for (const h of l.perHour.slice(-6)) children.push(leaf(id, `log/h/${h.hour}`, h.hour.slice(0, 13).replace('T', ' ') + 'h', String(h.count), 'graph', id));
+    }
+    sections.push({ id: `${id}/log`, label: 'Proxy log', description: l.exists ? `${l.lockErrors} lock errors` : 'none', icon: 'output', children, dbPath: id });
+  }
+  return sections;
+}
+
+/** The markdown a user pastes into an issue is made by the server; this names the file. */
+export function folderLabel(e: DbEntry, multi: boolean): string {
+  return multi ? `${e.folderName}: ${path.basename(e.dbPath)}` : path.basename(e.dbPath);
+}

@@ -1,0 +1,124 @@
+// The runbook steps that run the proxy's own commands: restart it (then watch whether
+// the locks and lock errors are gone: fix and verify in one action), and the
+// verification (WAL active, the proxy's storage test, a concurrent-write check).
+// Both run in trusted workspaces only (the caller checks), as VS Code tasks the user sees.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import * as proto from '../protocol';
+import { proxyCommand } from './config';
+import type { Ctx } from './ctx';
+import type { DbEntry } from './presentation';
+
+const t = vscode.l10n.t;
+const WATCH_AFTER_RESTART_MS = 15000;
+
+function folderOf(e: DbEntry): vscode.WorkspaceFolder | undefined {
+  return e.folderUri ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(e.folderUri)) : vscode.workspace.workspaceFolders?.[0];
+}
+
+function proxyTask(folder: vscode.WorkspaceFolder, action: 'startProxy' | 'testProxy', command: string, background: boolean): vscode.Task {
+  const task = new vscode.Task(
+    { type: 'tracedb', action },
+    folder,
+    action === 'startProxy' ? t('Start proxy') : t('Proxy storage test'),
+    'Trace DB',
+    new vscode.ShellExecution(command, { cwd: folder.uri.fsPath }),
+  );
+  task.isBackground = background;
+  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+  return task;
+}
+
+/** Resolves with the exit code of the task's process (undefined if it did not start). */
+function exitCodeOf(execution: vscode.TaskExecution): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const subs = [
+      vscode.tasks.onDidEndTaskProcess((e) => {
+        if (e.execution === execution) {
+          subs.forEach((s) => s.dispose());
+          resolve(e.exitCode);
+        }
+      }),
+      vscode.tasks.onDidEndTask((e) => {
+        if (e.execution === execution) {
+          subs.forEach((s) => s.dispose());
+          resolve(undefined);
+        }
+      }),
+    ];
+  });
+}
+
+export async function restartProxy(ctx: Ctx, e: DbEntry, confirmed: boolean): Promise<string | undefined> {
+  const folder = folderOf(e);
+  if (!folder) return;
+  const command = proxyCommand('start', folder.uri);
+  const before = e.report;
+  const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
+  const running = sample.holders.filter((h) => !h.self && (h.kind === 'proxy' || h.locks.length > 0));
+  if (running.length) {
+    const stop = t('Stop and Restart');
+    const keep = t('Start Without Stopping');
+    const detail = running.map((h) => `PID ${h.pid} ${h.label}: ${h.command}`).join('\n');
+    const choice = confirmed ? stop : await vscode.window.showWarningMessage(t('Stop the process holding {0} before starting the proxy?', path.basename(e.dbPath)), { modal: true, detail }, stop, keep);
+    if (!choice) return;
+    if (choice === stop) {
+      for (const h of running) await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: h.pid, confirmed });
+    }
+  }
+  await vscode.tasks.executeTask(proxyTask(folder, 'startProxy', command, true));
+  ctx.log.info(`Restart Proxy: started "${command}" in ${folder.uri.fsPath}`);
+
+  // Verify: watch what the server pushes for a while; no stuck lock and no new lock error means fixed.
+  const errorsBefore = before?.log?.lockErrors ?? 0;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Proxy started; watching the database for {0} s', WATCH_AFTER_RESTART_MS / 1000) }, async () => {
+    await new Promise((r) => setTimeout(r, WATCH_AFTER_RESTART_MS));
+    const now = await ctx.request(proto.health, { dbPath: e.dbPath, logPath: e.logPath, mode: 'full' });
+    ctx.store.update(e.folderUri, now);
+    const newErrors = (now.log?.lockErrors ?? 0) - errorsBefore;
+    const stuck = now.findings.filter((f) => f.code === 'stuck-writer' || f.code === 'long-reader');
+    const message =
+      stuck.length || newErrors > 0
+        ? t('After the restart: {0}{1}', stuck.map((f) => f.title).join('; '), newErrors > 0 ? t(' {0} new "database is locked" in the log.', newErrors) : '')
+        : t('After the restart: no stuck lock and no new "database is locked" in {0} s.', WATCH_AFTER_RESTART_MS / 1000);
+    if (stuck.length || newErrors > 0) void vscode.window.showWarningMessage(message);
+    else void vscode.window.showInformationMessage(message);
+    return message;
+  });
+}
+
+export interface VerificationOutcome {
+  walActive: boolean;
+  proxyTestExit?: number;
+  concurrency?: proto.ConcurrencyResult;
+}
+
+export async function runVerification(ctx: Ctx, e: DbEntry): Promise<VerificationOutcome | undefined> {
+  const folder = folderOf(e);
+  if (!folder) return;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('RUNBOOK-002 verification') }, async (progress) => {
+    progress.report({ message: t('1/3 WAL active? (fresh connection)') });
+    const report = await ctx.request(proto.health, { dbPath: e.dbPath, logPath: e.logPath, mode: 'full' });
+    ctx.store.update(e.folderUri, report);
+    const walActive = report.journalMode === 'wal';
+
+    progress.report({ message: t('2/3 the proxy\'s storage test') });
+    const execution = await vscode.tasks.executeTask(proxyTask(folder, 'testProxy', proxyCommand('test', folder.uri), false));
+    const proxyTestExit = await exitCodeOf(execution);
+
+    progress.report({ message: t('3/3 concurrent writers on a copy') });
+    const concurrency = await ctx.request(proto.verifyConcurrency, { dbPath: e.dbPath, writers: 4, seconds: 5 }, progress);
+
+    const lines = [
+      walActive ? t('✔ WAL is active.') : t('✘ Journal mode is {0}, not WAL.', report.journalMode),
+      proxyTestExit === 0 ? t('✔ The proxy\'s storage test passed.') : t('✘ The proxy\'s storage test exited {0} (see its terminal).', proxyTestExit ?? t('without starting')),
+      `${concurrency.ok ? '✔' : '✘'} ${concurrency.message}`,
+    ];
+    for (const l of lines) ctx.log.info(`Verification: ${l}`);
+    const allOk = walActive && proxyTestExit === 0 && concurrency.ok;
+    const open = t('Open Output');
+    const show = allOk ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(lines.join('  '), open).then((c) => c === open && ctx.log.show());
+    return { walActive, proxyTestExit, concurrency };
+  });
+}
