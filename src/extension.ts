@@ -15,6 +15,7 @@ import { StatusBar } from './client/statusBar';
 export interface TestApi {
   ctx: Ctx;
   statusBar: StatusBar;
+  tree: HealthTree;
   ready: Promise<void>;
 }
 
@@ -52,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
         .then((choice) => choice === open && log.show());
     },
   );
-  return { ctx, statusBar, ready };
+  return { ctx, statusBar, tree, ready };
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,0 +1,107 @@
+// Runs inside the extension host of a real VS Code, on a fixture workspace whose trace
+// DB is in rollback-journal mode. The same suite runs in desktop VS Code
+// (@vscode/test-electron, `npm run test:vscode`) and in code-server (`npm run test:e2e`).
+// TRACEDB_EXPECT_UNTRUSTED=1 marks the run in an untrusted (Restricted Mode) window.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TestApi } from '../../../src/extension';
+
+const EXTENSION_ID = 'traceforge.tracedb-doctor';
+const untrusted = process.env.TRACEDB_EXPECT_UNTRUSTED === '1';
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function workspaceDb(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test opens a workspace folder');
+  return path.join(folder.uri.fsPath, '.ai-tests', 'traces.db');
+}
+
+/** A real process holding a write transaction (test/fixtures/actor.cjs), as a stuck script would. */
+function holdWriteLock(db: string, repo: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(repo, 'test', 'fixtures', 'actor.cjs'), 'hold-write', db], {
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => /ready/.test(String(d)) && resolve(child));
+    child.once('exit', (code) => reject(new Error(`actor exited ${code}`)));
+  });
+}
+
+describe('Trace DB Doctor in VS Code', function () {
+  let api: TestApi;
+  let repo: string;
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<TestApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is installed`);
+    // dist/test/suite.js lives in the repo, whatever folder the extension itself was loaded from.
+    repo = path.resolve(__dirname, '..', '..');
+    assert.ok(fs.existsSync(path.join(repo, 'test', 'fixtures', 'actor.cjs')), `test fixtures under ${repo}`);
+    api = await ext.activate();
+    await api.ready;
+  });
+
+  it('activates on the workspace and reports the DB as not WAL in the status bar', async () => {
+    await waitFor('a report', () => api.ctx.store.all()[0]?.report);
+    assert.equal(api.ctx.store.all()[0].dbPath, workspaceDb());
+    await waitFor('warning status', () => api.statusBar.level === 'warning');
+    assert.match(api.statusBar.text, /traces\.db: not WAL/);
+  });
+
+  it('the health tree lists the runbook sections and the not-wal finding', async () => {
+    const roots = api.tree.getChildren();
+    const labels = roots.map((n) => api.tree.getTreeItem(n).label);
+    assert.deepEqual(labels.slice(0, 5), ['Problems', 'Database', 'Files', 'Locks now', 'Processes with the DB open']);
+    const problems = api.tree.getChildren(roots[0]).map((n) => api.tree.getTreeItem(n));
+    assert.ok(problems.some((p) => /not WAL/.test(String(p.label)) && /fix:enableWal/.test(p.contextValue ?? '')));
+  });
+
+  it('shows a lock held by a child process, with its PID, and clears it when the child exits', async () => {
+    const child = await holdWriteLock(workspaceDb(), repo);
+    try {
+      await waitFor('the lock in the report', () => api.ctx.store.all()[0].report?.locks.some((l) => l.pid === child.pid && l.lock === 'RESERVED'), 10000);
+      await waitFor('error status naming the PID', () => api.statusBar.level === 'error' && api.statusBar.text.includes(String(child.pid)));
+    } finally {
+      child.stdin!.end();
+    }
+    await waitFor('lock cleared', () => api.ctx.store.all()[0].report?.locks.length === 0, 10000);
+  });
+
+  if (untrusted) {
+    it('in Restricted Mode: health is visible, Enable WAL refuses and the DB stays as it was', async () => {
+      assert.equal(vscode.workspace.isTrusted, false);
+      assert.ok(api.ctx.store.all()[0].report, 'health still shown');
+      void vscode.commands.executeCommand('tracedb.enableWal', { confirmed: true });
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(fs.readFileSync(workspaceDb())[18], 1, 'still a rollback-journal DB');
+    });
+  } else {
+    it('Enable WAL turns the status healthy and the DB file reads WAL', async () => {
+      assert.equal(vscode.workspace.isTrusted, true);
+      await vscode.commands.executeCommand('tracedb.enableWal', { confirmed: true });
+      await waitFor('healthy status', () => api.statusBar.level === 'ok');
+      assert.match(api.statusBar.text, /traces\.db · WAL/);
+      assert.equal(fs.readFileSync(workspaceDb())[18], 2, 'header byte 18 says WAL');
+    });
+
+    it('Copy Diagnostic Report puts a markdown report on the clipboard', async () => {
+      await vscode.commands.executeCommand('tracedb.copyReport');
+      const text = await vscode.env.clipboard.readText();
+      assert.match(text, /## Trace DB Doctor report/);
+      assert.match(text, /Journal mode: wal/);
+    });
+  }
+});
