@@ -37,6 +37,8 @@ export interface FindingInput {
   holders: Holder[];
   log?: LogSummary;
   integrity?: IntegrityResult;
+  /** Lock errors in the log when this inspector first saw the DB in WAL mode. */
+  logErrorsBeforeWal?: number;
   now: number;
 }
 
@@ -211,7 +213,10 @@ export function deriveFindings(input: FindingInput): Finding[] {
   const log = input.log;
   if (log?.exists && log.lockErrors > 0) {
     const lastMs = log.last ? Date.parse(log.last) : undefined;
-    const recent = lastMs === undefined || input.now - lastMs < RECENT_LOG_MS;
+    // Errors the doctor already counted before it saw the DB in WAL mode are the incident
+    // WAL fixed; only new ones keep the warning up.
+    const sinceWal = input.journalMode === 'wal' && input.logErrorsBeforeWal !== undefined ? log.lockErrors - input.logErrorsBeforeWal : undefined;
+    const recent = sinceWal !== undefined ? sinceWal > 0 : lastMs === undefined || input.now - lastMs < RECENT_LOG_MS;
     const when = log.last ? `, last at ${log.last}` : '';
     const partial = log.complete ? '' : ` (in the last ${mib(log.scannedBytes)} of the log)`;
     out.push({
@@ -222,7 +227,9 @@ export function deriveFindings(input: FindingInput): Finding[] {
         input.journalMode === 'wal'
           ? recent
             ? 'The database is in WAL mode now; if errors keep coming, raise the busy timeout in the storage code and look for a stuck writer.'
-            : 'None in the last hour: WAL mode seems to have fixed it.'
+            : sinceWal !== undefined
+              ? 'None since the database is in WAL mode: WAL seems to have fixed it.'
+              : 'None in the last hour: WAL mode seems to have fixed it.'
           : 'Enable WAL and raise the busy timeout to stop them.'
       }`,
       fixes: input.journalMode === 'wal' ? ['openLog', 'increaseTimeout'] : ['openLog', 'enableWal', 'increaseTimeout'],

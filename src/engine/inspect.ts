@@ -9,7 +9,7 @@
 // - full: on a user's request; adds short read-only SQL on any database.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { journalLooksHot, statDbFiles } from './dbFiles';
+import { journalLooksHot, statDbFiles, statFile } from './dbFiles';
 import { withFileGate } from './fileGate';
 import { filesystemOf } from './filesystem';
 import { deriveFindings, isHealthy } from './findings';
@@ -54,6 +54,13 @@ export interface CheckOptions {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 250;
+const RELEASED_BY_COMMIT = new Set(['SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE', 'WAL_WRITE']);
+
+/** Changes whenever anyone commits: the DB file (rollback journal) or the -wal (WAL) is written. */
+async function progressMark(dbPath: string): Promise<string> {
+  const [db, wal] = await Promise.all([statFile(dbPath), statFile(`${dbPath}-wal`)]);
+  return `${db.mtimeMs}:${db.size}:${wal.mtimeMs}:${wal.size}`;
+}
 const DEFAULT_STUCK_MS = 1000;
 
 interface SqlView {
@@ -71,6 +78,10 @@ type Unreachable = { code: FindingCode; detail: string };
 export class Inspector {
   readonly dbPath: string;
   private previous?: LockSample;
+  private previousMark?: string;
+  /** Set when this inspector watched the DB go from a rollback journal to WAL. */
+  private logErrorsBeforeWal?: number;
+  private sawRollbackMode = false;
   private readonly logTail?: LogTail;
   private readonly stuckAfterMs: number;
   private readonly busyTimeoutMs: number;
@@ -129,6 +140,9 @@ export class Inspector {
     }
 
     const log = this.logTail ? await this.logTail.update() : undefined;
+    if (journalMode !== 'wal') this.logErrorsBeforeWal = undefined;
+    else if (this.logErrorsBeforeWal === undefined && this.sawRollbackMode && log) this.logErrorsBeforeWal = log.lockErrors;
+    if (journalMode !== 'wal' && journalMode !== 'unknown') this.sawRollbackMode = true;
     const findings = deriveFindings({
       path: dbPath,
       files,
@@ -141,6 +155,7 @@ export class Inspector {
       holders: sample.holders,
       log,
       integrity,
+      logErrorsBeforeWal: this.logErrorsBeforeWal,
       now: Date.now(),
     });
 
@@ -170,12 +185,33 @@ export class Inspector {
   }
 
   private async sampleLocks(confirm: boolean): Promise<LockSample> {
-    let sample = await sampleLocks(this.dbPath, { previous: this.previous, stuckAfterMs: this.stuckAfterMs });
-    if (confirm && !this.previous && sample.locks.some((l) => !l.waiting && l.lock !== 'WAL_OPEN')) {
+    let sample = await this.sampleOnce();
+    if (confirm && sample.locks.some((l) => !l.waiting && l.lock !== 'WAL_OPEN' && !l.stuck)) {
       await new Promise((r) => setTimeout(r, this.stuckAfterMs));
-      sample = await sampleLocks(this.dbPath, { previous: sample, stuckAfterMs: this.stuckAfterMs });
+      sample = await this.sampleOnce();
+    }
+    return sample;
+  }
+
+  /**
+   * A lock seen in two samples is stuck only if it was held all along. Two samples can
+   * also catch two different transactions of a proxy that commits all the time; but a
+   * commit in between (the DB or -wal file was written) means every rollback-mode lock
+   * and the WAL write lock were released for it, so those start afresh.
+   */
+  private async sampleOnce(): Promise<LockSample> {
+    const sample = await sampleLocks(this.dbPath, { previous: this.previous, stuckAfterMs: this.stuckAfterMs });
+    const mark = await progressMark(this.dbPath);
+    if (this.previous && mark !== this.previousMark) {
+      for (const l of sample.locks) {
+        if (RELEASED_BY_COMMIT.has(l.lock) && l.since < sample.takenAt) {
+          l.since = sample.takenAt;
+          l.stuck = false;
+        }
+      }
     }
     this.previous = sample;
+    this.previousMark = mark;
     return sample;
   }
 

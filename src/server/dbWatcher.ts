@@ -19,6 +19,7 @@ export class DbWatcher {
   readonly inspector: Inspector;
   private timer?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
+  private dueAt = 0;
   private fsWatcher?: fs.FSWatcher;
   private running?: Promise<void>;
   private again = false;
@@ -40,11 +41,21 @@ export class DbWatcher {
     this.schedule(0);
   }
 
-  /** Runs a passive check soon; bursts of file events collapse into one check. */
+  /**
+   * Runs a passive check soon; a burst of file events collapses into one check. A check
+   * already scheduled is never pushed back: a proxy committing 200 times a second
+   * touches the files every few ms, and postponing would starve the check for good.
+   */
   schedule(delay = DEBOUNCE_MS): void {
     if (this.disposed) return;
+    const due = Date.now() + delay;
+    if (this.debounce && this.dueAt <= due) return;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.tick(), delay);
+    this.dueAt = due;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.tick();
+    }, delay);
   }
 
   private async tick(): Promise<void> {

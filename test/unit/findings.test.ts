@@ -84,6 +84,15 @@ describe('findings', () => {
     assert.match(old[0].message, /WAL mode seems to have fixed it/);
   });
 
+  it('after the doctor saw the switch to WAL, only new lock errors keep the warning', () => {
+    const log = { path: '/l', exists: true, lockErrors: 5, perHour: [], totalBytes: 10, scannedBytes: 10, complete: true, last: '2026-11-26T11:59:00.000Z' };
+    const fixed = deriveFindings({ ...base, log, logErrorsBeforeWal: 5 });
+    assert.equal(fixed[0].severity, 'info');
+    assert.match(fixed[0].message, /None since the database is in WAL mode/);
+    const again = deriveFindings({ ...base, log: { ...log, lockErrors: 6 }, logErrorsBeforeWal: 5 });
+    assert.equal(again[0].severity, 'warning');
+  });
+
   it('unsafe filesystem: warning before WAL, error once in WAL', () => {
     const fs = { mountPoint: '/mnt/c', fsType: '9p', device: 'C:', unsafeForWal: true, reason: 'a host share' };
     assert.equal(deriveFindings({ ...base, journalMode: 'delete', fs }).find((x) => x.code === 'unsafe-fs')?.severity, 'warning');

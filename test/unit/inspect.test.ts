@@ -127,6 +127,40 @@ describe('inspect: the runbook diagnosis on real databases', () => {
     assert.equal(third.locks.length, 0);
   });
 
+  it('a proxy committing all the time is never reported stuck, though each look may catch a lock', async () => {
+    const { db } = await traceWorkspace({ rows: 50 });
+    const writer = await startActor('writer', db, ['--rate', '400', '--busy-timeout', '5000']);
+    const inspector = new Inspector(db, { stuckAfterMs: 100 });
+    let sawLock = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await inspector.check({ mode: 'passive' });
+      if (r.locks.some((l) => l.pid === writer.pid && l.lock !== 'WAL_OPEN')) sawLock++;
+      assert.ok(!codes(r).includes('stuck-writer'), `look ${i}: ${JSON.stringify(r.locks)}`);
+      await new Promise((res) => setTimeout(res, 120));
+    }
+    await writer.stop();
+    assert.ok(sawLock > 0, 'the looks did catch the writer holding a lock at times');
+  });
+
+  it('an inspector that watched WAL being enabled stops warning about the lock errors from before', async () => {
+    const { root, db } = await traceWorkspace({ rows: 5 });
+    const logPath = path.join(root, 'error.log');
+    const line = JSON.stringify({ level: 50, time: Date.now(), msg: 'failed', err: { message: 'database is locked' } }) + '\n';
+    fs.writeFileSync(logPath, line.repeat(3));
+    const inspector = new Inspector(db, { logPath });
+    const before = await inspector.check({ mode: 'passive' });
+    assert.equal(before.findings.find((f) => f.code === 'lock-errors-in-log')?.severity, 'warning');
+    const c = await openFixtureDb(db);
+    await c.exec('PRAGMA journal_mode=WAL');
+    await c.close();
+    const after = await inspector.check({ mode: 'passive' });
+    assert.equal(after.findings.find((f) => f.code === 'lock-errors-in-log')?.severity, 'info');
+    assert.equal(after.healthy, true);
+    fs.appendFileSync(logPath, line);
+    const again = await inspector.check({ mode: 'passive' });
+    assert.equal(again.findings.find((f) => f.code === 'lock-errors-in-log')?.severity, 'warning');
+  });
+
   it('in full mode, reads blocked by an EXCLUSIVE lock end quickly with a clear reason', async () => {
     const { db } = await traceWorkspace({ rows: 5 });
     const actor = await startActor('hold-exclusive', db);

@@ -1,6 +1,6 @@
 // The status bar, tree and fix picker models, from real reports of real databases.
 import * as assert from 'node:assert/strict';
-import { inspect } from '../../src/engine/inspect';
+import { inspect, Inspector } from '../../src/engine/inspect';
 import { fixChoices, statusModel, treeModel, type DbEntry, type TreeNodeModel } from '../../src/client/presentation';
 import { formatReport } from '../../src/engine/reportText';
 import { startActor, traceWorkspace } from './helpers';
@@ -30,13 +30,17 @@ describe('presentation: status bar', () => {
     assert.equal(m.text, '$(warning) traces.db: not WAL');
   });
 
-  it('a lock held right now is an error naming the PID', async () => {
-    const { db } = await traceWorkspace({ rows: 5 });
+  it('a lock held across two looks is an error naming the PID; a lock seen once is not an alarm', async () => {
+    const { db } = await traceWorkspace({ rows: 5, journalMode: 'wal' });
     const actor = await startActor('hold-write', db);
-    const m = statusModel([entry(await inspect(db, { mode: 'passive' }))]);
+    const inspector = new Inspector(db, { stuckAfterMs: 200 });
+    const once = statusModel([entry(await inspector.check({ mode: 'passive' }))]);
+    await new Promise((r) => setTimeout(r, 250));
+    const twice = statusModel([entry(await inspector.check({ mode: 'passive' }))]);
     await actor.stop();
-    assert.equal(m.level, 'error');
-    assert.equal(m.text, `$(error) traces.db: lock held by PID ${actor.pid}`);
+    assert.equal(once.level, 'ok');
+    assert.equal(twice.level, 'error');
+    assert.equal(twice.text, `$(error) traces.db: locked by PID ${actor.pid}`);
   });
 
   it('corrupt or unreadable is an error; a missing DB hides the item', async () => {

@@ -130,6 +130,18 @@ describe('doctor server over IPC', function () {
     assert.equal(server.child.exitCode, null);
   });
 
+  it('keeps reporting while a proxy commits hundreds of times a second (file events never starve the poll)', async () => {
+    const { root, db } = await traceWorkspace({ rows: 10 });
+    const writer = await startActor('writer', db, ['--rate', '300', '--busy-timeout', '5000']);
+    await server.conn.sendRequest(proto.watch, { databases: [{ folderUri: `file://${root}`, dbPath: db }], pollIntervalMs: 300 });
+    const reports = () => server.changes.filter((c) => c.dbPath === db);
+    await waitFor('first report under load', () => reports().length > 0, 3000);
+    const fresh = await server.conn.sendRequest(proto.health, { dbPath: db, mode: 'passive' });
+    assert.ok(fresh.findings.some((f) => f.code === 'not-wal'));
+    await writer.stop();
+    assert.ok(!reports().some((c) => c.report.findings.some((f) => f.code === 'stuck-writer')), 'no stuck writer from a busy proxy');
+  });
+
   it('lists holders with their locks', async () => {
     const { db } = await traceWorkspace({ rows: 3 });
     const actor = await startActor('hold-read', db);

@@ -73,6 +73,7 @@ describe('Trace DB Doctor in VS Code', function () {
     const child = await holdWriteLock(workspaceDb(), repo);
     try {
       await waitFor('the lock in the report', () => api.ctx.store.all()[0].report?.locks.some((l) => l.pid === child.pid && l.lock === 'RESERVED'), 10000);
+      // Held across two polls: stuck, an error naming the PID.
       await waitFor('error status naming the PID', () => api.statusBar.level === 'error' && api.statusBar.text.includes(String(child.pid)));
     } finally {
       child.stdin!.end();

@@ -9,6 +9,9 @@ export function run(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./extension.test');
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
+    // The extension host's console is not where a runner looks: carry the failures in the error.
+    const failed: string[] = [];
+    const runner = mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed:\n${failed.join('\n')}`)) : resolve()));
+    runner.on('fail', (test, err: Error) => failed.push(`- ${test.fullTitle()}: ${err.message}`));
   });
 }
