@@ -108,7 +108,9 @@ export class Session {
         executablePath: tools.chromium,
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       });
-      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+      // The workbench's clipboard is the browser's: let it read and write as a user's browser would.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 850 }, permissions: ['clipboard-read', 'clipboard-write'] });
+      const page = await context.newPage();
       const session = new Session(name, page, browser, server, dirs, cs, artifacts);
       await page.goto(server.folderUrl(folder));
       return session;
