@@ -1,0 +1,215 @@
+// The explorer's query layer on real trace DBs: keyset paging, filters, search, detail.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { countTraces, filterChoices, getTrace, getTraceField, listTraces, FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../src/engine/traces';
+import { openFixtureDb, tempDir, traceWorkspace } from './helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fx = require('../fixtures/traceforge.cjs');
+
+/** Inserts traces with chosen fields into an existing DB. */
+async function insert(db: string, traces: Record<string, unknown>[], legacy = false): Promise<void> {
+  const c = await fx.open(db);
+  for (const t of traces) await c.run(legacy ? fx.LEGACY_INSERT_SQL : fx.INSERT_SQL, fx.bind(t, legacy));
+  await c.close();
+}
+
+async function allPages(db: string, p: TracePageParams): Promise<TraceRow[]> {
+  const out: TraceRow[] = [];
+  let after: TracePageParams['after'];
+  for (let i = 0; i < 1000; i++) {
+    const page = await listTraces(db, { ...p, after });
+    out.push(...page.rows);
+    if (!page.hasMore) return out;
+    after = page.cursor;
+  }
+  throw new Error('paging did not end');
+}
+
+async function everything(db: string): Promise<Record<string, unknown>[]> {
+  const c = await openFixtureDb(db);
+  const rows = await c.all(`SELECT rowid, id, timestamp, endpoint, json_extract(metadata,'$.model') AS model, json_extract(metadata,'$.status') AS status,
+     json_extract(metadata,'$.duration_ms') AS lat, json_extract(metadata,'$.tokens_used') AS tok, session_id FROM traces`);
+  await c.close();
+  return rows;
+}
+
+describe('traces: keyset paging', () => {
+  it('pages newest first through equal timestamps without gaps or repeats', async () => {
+    const { db } = await traceWorkspace({ rows: 0 });
+    const ts = '2026-11-26T10:00:00.000Z';
+    // 23 traces in 3 timestamps: most ties resolve by rowid.
+    await insert(db, Array.from({ length: 23 }, (_, i) => ({ ...fx.makeTrace(i), timestamp: i < 10 ? ts : i < 20 ? '2026-11-26T11:00:00.000Z' : '2026-11-26T09:00:00.000Z' })));
+    const got = await allPages(db, { limit: 4 });
+    const expected = (await everything(db)).sort((a, b) => String(b.timestamp).localeCompare(String(a.timestamp)) || Number(b.rowid) - Number(a.rowid));
+    assert.deepEqual(got.map((r) => r.rowid), expected.map((r) => r.rowid));
+    const asc = await allPages(db, { limit: 5, dir: 'asc' });
+    assert.deepEqual(asc.map((r) => r.rowid), [...expected].reverse().map((r) => r.rowid));
+  });
+
+  it('sorts by latency and tokens, both directions, paging stays exact', async () => {
+    const { db } = await traceWorkspace({ rows: 60 });
+    const all = await everything(db);
+    for (const [sort, key] of [['latency', 'lat'], ['tokens', 'tok']] as const) {
+      for (const dir of ['desc', 'asc'] as const) {
+        const got = await allPages(db, { sort, dir, limit: 7 });
+        const sign = dir === 'desc' ? -1 : 1;
+        const expected = [...all].sort((a, b) => sign * (Number(a[key]) - Number(b[key])) || sign * (Number(a.rowid) - Number(b.rowid)));
+        assert.deepEqual(got.map((r) => r.rowid), expected.map((r) => r.rowid), `${sort} ${dir}`);
+      }
+    }
+  });
+
+  it('fills the list columns, with a preview of the prompt', async () => {
+    const { db } = await traceWorkspace({ rows: 3 });
+    const page = await listTraces(db, { limit: 2 });
+    assert.equal(page.rows.length, 2);
+    assert.equal(page.hasMore, true);
+    const r = page.rows[0];
+    assert.ok(r.model && r.endpoint && r.status && r.latencyMs !== null && r.tokens !== null && r.sessionId);
+    assert.ok(r.preview.length > 10 && r.preview.length <= 160);
+  });
+
+  it('"before" returns the traces newer than the first row shown (live updates)', async () => {
+    const { db } = await traceWorkspace({ rows: 10 });
+    const first = await listTraces(db, { limit: 5 });
+    const future = new Date(Date.now() + 60000).toISOString();
+    await insert(db, [0, 1, 2].map((i) => ({ ...fx.makeTrace(100 + i), timestamp: future })));
+    const top = first.rows[0];
+    const newer = await listTraces(db, { before: { key: top.timestamp, rowid: top.rowid }, limit: 50 });
+    assert.equal(newer.rows.length, 3);
+    const again = await listTraces(db, { limit: 4 });
+    assert.deepEqual(newer.rows.map((r) => r.rowid), again.rows.slice(0, 3).map((r) => r.rowid), 'same order as the list');
+  });
+});
+
+describe('traces: filters', () => {
+  it('every filter returns exactly the matching traces', async () => {
+    const { db } = await traceWorkspace({ rows: 120 });
+    const all = await everything(db);
+    const times = all.map((r) => String(r.timestamp)).sort();
+    const cases: [TracePageParams['filter'], (r: Record<string, unknown>) => boolean][] = [
+      [{ model: 'gpt-4o' }, (r) => r.model === 'gpt-4o'],
+      [{ status: 'error' }, (r) => r.status === 'error'],
+      [{ endpoint: '/v1/messages' }, (r) => r.endpoint === '/v1/messages'],
+      [{ from: times[30], to: times[60] }, (r) => String(r.timestamp) >= times[30] && String(r.timestamp) < times[60]],
+      [{ sessionId: 'sess-3' }, (r) => r.session_id === 'sess-3'],
+      [{ minLatencyMs: 1000, maxLatencyMs: 3000 }, (r) => Number(r.lat) >= 1000 && Number(r.lat) <= 3000],
+      [{ minTokens: 300 }, (r) => Number(r.tok) >= 300],
+      [{ maxTokens: 100, status: 'success' }, (r) => Number(r.tok) <= 100 && r.status === 'success'],
+    ];
+    for (const [filter, pred] of cases) {
+      const got = await allPages(db, { filter, limit: 9 });
+      const want = all.filter(pred).map((r) => Number(r.rowid)).sort((a, b) => a - b);
+      assert.deepEqual(got.map((r) => r.rowid).sort((a, b) => a - b), want, JSON.stringify(filter));
+      assert.ok(want.length > 0, `the fixture has matches for ${JSON.stringify(filter)}`);
+      assert.equal(await countTraces(db, filter), want.length);
+    }
+  });
+
+  it('offers the models and endpoints present', async () => {
+    const { db } = await traceWorkspace({ rows: 20 });
+    const ch = await filterChoices(db);
+    assert.deepEqual(ch.models, ['claude-haiku-4', 'claude-sonnet-4', 'gpt-4o', 'gpt-4o-mini', 'llama-3.1-70b']);
+    assert.ok(ch.endpoints.includes('/v1/chat/completions'));
+    assert.equal(ch.hasFts, true);
+  });
+});
+
+describe('traces: search', () => {
+  it('full-text search through traces_fts, combined with filters and paging', async () => {
+    const { db } = await traceWorkspace({ rows: 40 });
+    await insert(db, [fx.makeTrace(500, { extra: ' zanzibar quokka' }), fx.makeTrace(501, { extra: ' zanzibar' })]);
+    const page = await listTraces(db, { filter: { search: 'zanzibar' } });
+    assert.equal(page.searchMode, 'fts');
+    assert.equal(page.rows.length, 2);
+    assert.equal((await listTraces(db, { filter: { search: 'zanzibar AND quokka' } })).rows.length, 1);
+    assert.equal((await listTraces(db, { filter: { search: 'zanz*' } })).rows.length, 2);
+    assert.equal(await countTraces(db, { search: 'zanzibar' }), 2);
+    const paged = await allPages(db, { filter: { search: 'Answer' }, limit: 5 });
+    assert.ok(paged.length >= 30);
+  });
+
+  it('a search syntax error says how to write one', async () => {
+    const { db } = await traceWorkspace({ rows: 5 });
+    await assert.rejects(listTraces(db, { filter: { search: '"unclosed' } }), /Search syntax error.*quoted phrases/);
+    await assert.rejects(listTraces(db, { filter: { search: 'AND OR' } }), /Search syntax error/);
+  });
+
+  it('falls back to a bounded LIKE scan on an older DB without FTS, and says so', async () => {
+    const { db } = await traceWorkspace({ rows: 30, legacy: true });
+    await insert(db, [{ ...fx.makeTrace(900, { extra: ' 100%_literal' }) }], true);
+    const page = await listTraces(db, { filter: { search: '100%_lit' } });
+    assert.equal(page.searchMode, 'like');
+    assert.equal(page.rows.length, 1, 'LIKE wildcards in the search are literal');
+    assert.match(page.notice!, /slower/);
+    // With a scan window smaller than the table, it says how far it looked and pages on.
+    const bounded = await listTraces(db, { filter: { search: 'Answer' }, limit: 50, likeScanRows: 10 });
+    assert.equal(bounded.hasMore, true);
+    assert.match(bounded.notice!, /searched the next 10 traces only/);
+    const rest = await allPages(db, { filter: { search: 'Answer' }, limit: 50, likeScanRows: 10 });
+    const c = await openFixtureDb(db);
+    const n = (await c.get("SELECT count(*) AS n FROM traces WHERE response LIKE '%Answer%'")).n;
+    await c.close();
+    assert.equal(rest.length, n);
+  });
+
+  it('an older DB: no session filter, null session columns', async () => {
+    const { db } = await traceWorkspace({ rows: 5, legacy: true });
+    const page = await listTraces(db);
+    assert.equal(page.rows[0].sessionId, null);
+    await assert.rejects(listTraces(db, { filter: { sessionId: 'x' } }), /no session_id column/);
+  });
+});
+
+describe('traces: detail', () => {
+  it('returns the full trace, session neighbours and children', async () => {
+    const { db } = await traceWorkspace({ rows: 0 });
+    const parent = { ...fx.makeTrace(8), session_id: 's1', step_index: 0 };
+    const mid = { ...fx.makeTrace(9), session_id: 's1', step_index: 1, parent_trace_id: parent.id };
+    const last = { ...fx.makeTrace(10), session_id: 's1', step_index: 2 };
+    await insert(db, [parent, mid, last]);
+    const d = (await getTrace(db, mid.id))!;
+    assert.equal(d.id, mid.id);
+    assert.equal(d.prevStep, parent.id);
+    assert.equal(d.nextStep, last.id);
+    assert.deepEqual((await getTrace(db, parent.id))!.children, [mid.id]);
+    assert.equal(JSON.parse(d.request.text!).model, JSON.parse(mid.request).model);
+    assert.equal(d.request.truncated, false);
+    assert.equal(await getTrace(db, 'no-such-id'), undefined);
+  });
+
+  it('sends multi-megabyte fields truncated, and whole on request', async () => {
+    const { db } = await traceWorkspace({ rows: 0 });
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const t = { ...fx.makeTrace(1), request: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: big }] }) };
+    await insert(db, [t]);
+    const d = (await getTrace(db, t.id))!;
+    assert.equal(d.request.truncated, true);
+    assert.equal(d.request.text!.length, FIELD_PREVIEW_CHARS);
+    assert.equal(d.request.length, t.request.length);
+    const full = (await getTraceField(db, t.id, 'request'))!;
+    assert.equal(full.text, t.request);
+    const page = await listTraces(db);
+    assert.ok(page.rows[0].preview.length <= 160, 'the list never carries the big field');
+  });
+
+  it('hostile content comes back byte for byte (rendering makes it safe)', async () => {
+    const { db } = await traceWorkspace({ rows: 0 });
+    const evil = '<img src=x onerror="window.__pwned=1"><script>alert(1)</script>\u202e\u0007 javascript:alert(1)';
+    const t = { ...fx.makeTrace(1), request: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: evil }] }) };
+    await insert(db, [t]);
+    const page = await listTraces(db);
+    assert.equal(page.rows[0].preview, evil);
+    assert.equal(JSON.parse((await getTrace(db, t.id))!.request.text!).messages[0].content, evil);
+  });
+
+  it('a database without traces says there is nothing to browse', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'x.db');
+    const c = await openFixtureDb(db);
+    await c.exec('CREATE TABLE other(x)');
+    await c.close();
+    await assert.rejects(listTraces(db), /no "traces" table/);
+  });
+});
