@@ -27,6 +27,16 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The trace explorer webview: a browser bundle, no Node APIs.
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    external: [],
+    entryPoints: { explorer: 'media/explorer/main.ts' },
+    outdir: 'dist',
+  },
   // The extension-host test suite and its desktop launcher (mocha stays a node module).
   { ...common, entryPoints: { 'test/suite': 'test/vscode/suite/index.ts' }, outdir: 'dist', external: [...common.external, 'mocha'] },
   { ...common, entryPoints: { 'test/runTests': 'test/vscode/runTests.ts' }, outdir: 'dist', external: [...common.external, '@vscode/test-electron'] },

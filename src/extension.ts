@@ -8,7 +8,9 @@ import { registerCommands } from './client/commands';
 import { WATCH_KEYS } from './client/config';
 import { Ctx } from './client/ctx';
 import { createDoctorClient } from './client/doctorClient';
+import { ExplorerPanel } from './client/explorerPanel';
 import { HealthTree } from './client/healthTree';
+import { TRACE_SCHEME, TraceDocuments } from './client/traceDocuments';
 import { StatusBar } from './client/statusBar';
 
 /** What tests (the extension-host suite) read back; not a public API. */
@@ -36,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     new AutoCheck(ctx.store, context.workspaceState),
     vscode.window.createTreeView('tracedb.health', { treeDataProvider: tree, showCollapseAll: true }),
     ...registerCommands(ctx),
+    ExplorerPanel.registerSerializer(ctx),
+    vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, new TraceDocuments(ctx)),
     client.onNotification(proto.healthChanged, (p) => ctx.store.update(p.folderUri, p.report)),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.sendWatchList().catch((e) => ctx.showError(e))),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -11,10 +11,12 @@ import type {
   LockSample,
 } from './engine/types';
 import type { ConcurrencyResult } from './engine/concurrencyCheck';
+import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from './engine/traces';
 import type { KillResult } from './engine/kill';
 
 export type * from './engine/types';
 export type { ConcurrencyResult, KillResult };
+export type { TraceCursor, TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams, TraceRow, TraceSort, SortDir } from './engine/traces';
 
 /** One database the server keeps an eye on: a workspace folder's trace DB. */
 export interface WatchedDatabase {
@@ -109,6 +111,46 @@ export interface ConcurrencyParams extends WorkDoneProgressParams {
   seconds?: number;
 }
 export const verifyConcurrency = new RequestType<ConcurrencyParams, ConcurrencyResult, void>('tracedb/verifyConcurrency');
+
+// ---------------------------------------------------------------- trace explorer (client → server)
+
+export interface TracesParams extends TracePageParams {
+  dbPath: string;
+}
+export const traces = new RequestType<TracesParams, TracePage, void>('tracedb/traces');
+
+export interface TraceParams {
+  dbPath: string;
+  id: string;
+}
+export const trace = new RequestType<TraceParams, TraceDetail | null, void>('tracedb/trace');
+
+export interface TraceFieldParams {
+  dbPath: string;
+  id: string;
+  field: TraceFieldName;
+}
+export const traceField = new RequestType<TraceFieldParams, TraceField | null, void>('tracedb/traceField');
+
+export interface TraceCountParams {
+  dbPath: string;
+  filter: TraceFilter;
+}
+export const traceCount = new RequestType<TraceCountParams, number, void>('tracedb/traceCount');
+
+export interface FilterChoices {
+  models: string[];
+  endpoints: string[];
+  hasFts: boolean;
+  hasSessions: boolean;
+}
+export const filterChoices = new RequestType<{ dbPath: string }, FilterChoices, void>('tracedb/filterChoices');
+
+// server → client: a watched database's content changed (someone committed); the explorer fetches what is new.
+export interface DataChangedParams {
+  dbPath: string;
+}
+export const dataChanged = new NotificationType<DataChangedParams>('tracedb/dataChanged');
 
 // server → client: a watched database's passive health changed (pushed, never polled).
 export interface HealthChangedParams {

@@ -8,6 +8,7 @@ import { backupBeforeRepair, enableWalTimeoutMs } from './config';
 import type { Ctx } from './ctx';
 import { targetOfNode } from './healthTree';
 import { fixChoices, type DbEntry } from './presentation';
+import { ExplorerPanel } from './explorerPanel';
 import { restartProxy, runVerification } from './proxyTasks';
 import { requireTrust } from './trust';
 
@@ -309,6 +310,15 @@ export const COMMANDS: Record<string, Factory> = {
     return e && runVerification(ctx, e);
   },
   'tracedb.copyReport': copyReport,
+  'tracedb.openExplorer': (ctx) => async (arg) => {
+    const e = await pickEntry(ctx, arg);
+    if (!e) return;
+    if (e.report && !e.report.reachable) {
+      void vscode.window.showWarningMessage(e.report.findings[0]?.message ?? t('The trace database cannot be read.'));
+      return;
+    }
+    return ExplorerPanel.createOrShow(ctx, e.dbPath).dbPath;
+  },
   'tracedb.openLog': openLog,
   'tracedb.showFixes': showFixes,
   'tracedb.chooseDatabase': chooseDatabase,

@@ -38,11 +38,11 @@ export class StatusBar implements vscode.Disposable {
         '',
         ...m.tooltip,
         '',
-        `[$(tools) ${vscode.l10n.t('Show Fixes')}](command:tracedb.showFixes) · [$(refresh) ${vscode.l10n.t('Check Health')}](command:tracedb.checkHealth) · [$(copy) ${vscode.l10n.t('Copy Report')}](command:tracedb.copyReport)`,
+        `[$(tools) ${vscode.l10n.t('Show Fixes')}](command:tracedb.showFixes) · [$(refresh) ${vscode.l10n.t('Check Health')}](command:tracedb.checkHealth) · [$(list-flat) ${vscode.l10n.t('Open Trace Explorer')}](command:tracedb.openExplorer) · [$(copy) ${vscode.l10n.t('Copy Report')}](command:tracedb.copyReport)`,
       ].join('\n'),
       true,
     );
-    tip.isTrusted = { enabledCommands: ['tracedb.showFixes', 'tracedb.checkHealth', 'tracedb.copyReport'] };
+    tip.isTrusted = { enabledCommands: ['tracedb.showFixes', 'tracedb.checkHealth', 'tracedb.openExplorer', 'tracedb.copyReport'] };
     this.item.tooltip = tip;
     this.item.accessibilityInformation = { label: m.text.replace(/\$\([^)]*\)\s*/g, '') };
     this.item.show();

@@ -13,6 +13,8 @@ const DEBOUNCE_MS = 150;
 export interface DbWatcherEvents {
   onChange(target: WatchedDatabase, report: HealthReport): void;
   onError(target: WatchedDatabase, error: unknown): void;
+  /** Someone committed: the DB or -wal file was written since the last look. */
+  onData?(target: WatchedDatabase): void;
 }
 
 export class DbWatcher {
@@ -24,6 +26,7 @@ export class DbWatcher {
   private running?: Promise<void>;
   private again = false;
   private lastFingerprint?: string;
+  private lastData?: string;
   private disposed = false;
   last?: HealthReport;
 
@@ -83,6 +86,10 @@ export class DbWatcher {
   publish(report: HealthReport): void {
     if (this.disposed) return;
     this.last = report;
+    const f = report.files;
+    const data = `${f.db.mtimeMs}:${f.db.size}:${f.wal.mtimeMs}:${f.wal.size}`;
+    if (this.lastData !== undefined && data !== this.lastData) this.events.onData?.(this.target);
+    this.lastData = data;
     const fp = fingerprint(report);
     if (fp !== this.lastFingerprint) {
       this.lastFingerprint = fp;

@@ -18,6 +18,7 @@ import { concurrencyCheck } from '../engine/concurrencyCheck';
 import { integrityCheck } from '../engine/integrity';
 import { killHolder } from '../engine/kill';
 import { formatReport } from '../engine/reportText';
+import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from '../engine/traces';
 import { sampleLocks } from '../engine/locks';
 import * as proto from '../protocol';
 import { DbWatcher } from './dbWatcher';
@@ -84,6 +85,7 @@ connection.onRequest(proto.watch, (params) =>
       if (watchers.has(key)) continue;
       const w = new DbWatcher({ ...target, dbPath: key }, Math.max(250, params.pollIntervalMs), {
         onChange: (t, report) => void connection.sendNotification(proto.healthChanged, { folderUri: t.folderUri, dbPath: t.dbPath, report }),
+        onData: (t) => void connection.sendNotification(proto.dataChanged, { dbPath: t.dbPath }),
         onError: (t, e) => connection.console.error(`poll of ${t.dbPath} failed: ${(e as Error)?.stack ?? e}`),
       });
       watchers.set(key, w);
@@ -178,6 +180,12 @@ connection.onRequest(proto.verifyConcurrency, (params) =>
     }
   }),
 );
+
+connection.onRequest(proto.traces, ({ dbPath, ...page }) => handle('traces', () => listTraces(path.resolve(dbPath), page)));
+connection.onRequest(proto.trace, ({ dbPath, id }) => handle('trace', async () => (await getTrace(path.resolve(dbPath), id)) ?? null));
+connection.onRequest(proto.traceField, ({ dbPath, id, field }) => handle('traceField', async () => (await getTraceField(path.resolve(dbPath), id, field)) ?? null));
+connection.onRequest(proto.traceCount, ({ dbPath, filter }) => handle('traceCount', () => countTraces(path.resolve(dbPath), filter)));
+connection.onRequest(proto.filterChoices, ({ dbPath }) => handle('filterChoices', () => filterChoices(path.resolve(dbPath))));
 
 connection.onShutdown(() => {
   for (const w of watchers.values()) w.dispose();
