@@ -34,6 +34,15 @@ export function ensureDebianPackages(names) {
   }
 }
 
+/**
+ * The environment for a nested `npm install`. When we run under `npm test` or `npm start`,
+ * npm exports npm_* variables (npm_config_user_agent names *its* node, v20); code-server's
+ * postinstall reads that and refuses to install for Node 24. A nested install must not inherit them.
+ */
+function cleanNpmEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+}
+
 /** Installs `pkg@version` into .tools/<dir> unless `probe` already exists there. */
 function ensureNpmTool(dir, spec, probe, env = process.env) {
   const root = path.join(TOOLS, dir);
@@ -41,7 +50,7 @@ function ensureNpmTool(dir, spec, probe, env = process.env) {
   log(`installing ${spec} into ${path.relative(REPO, root)} (once; reused afterwards)`);
   fs.mkdirSync(root, { recursive: true });
   if (!fs.existsSync(path.join(root, 'package.json'))) fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ private: true }, null, 2));
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', spec], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env });
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', spec], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: cleanNpmEnv(env) });
   if (r.status !== 0 || !fs.existsSync(path.join(root, probe))) throw new ToolchainError(`npm install ${spec} failed (exit ${r.status}); see the messages above.`);
   return root;
 }
