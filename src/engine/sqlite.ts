@@ -27,6 +27,13 @@ export function isBusy(e: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || /database (table )?is locked/i.test(String((e as Error)?.message));
 }
 
+let traceHook: ((sql: string) => void) | undefined;
+
+/** Sees every statement the engine runs, with its parameters expanded (the benchmark replays them in the sqlite3 CLI). */
+export function setSqlTraceHook(hook: ((sql: string) => void) | undefined): void {
+  traceHook = hook;
+}
+
 export function openConnection(path: string, opts: OpenOptions): Promise<Connection> {
   // Never OPEN_CREATE: a doctor that creates an empty traces.db where the proxy expects
   // none would hide the real problem (wrong path) behind a new one.
@@ -38,6 +45,7 @@ export function openConnection(path: string, opts: OpenOptions): Promise<Connect
         return;
       }
       db.configure('busyTimeout', opts.busyTimeoutMs);
+      if (traceHook) db.on('trace', traceHook);
       resolve(wrap(db));
     });
   });
