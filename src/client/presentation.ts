@@ -208,7 +208,9 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
   const walOpen = new Set(r.locks.filter((l) => l.lock === 'WAL_OPEN').map((l) => l.pid));
   const locks = r.locks.filter((l) => l.lock !== 'WAL_OPEN' && !(l.lock === 'SHARED' && walOpen.has(l.pid)));
   sections.push({
-    id: `${id}/locks`,
+    // A new id when locks appear: VS Code keeps a node's collapsed state by id, and a
+    // section that was empty (collapsed) must open by itself when someone takes a lock.
+    id: `${id}/locks/${locks.length ? 'held' : 'none'}`,
     label: 'Locks now',
     description: locks.length ? String(locks.length) : 'none',
     icon: locks.length ? 'lock' : 'unlock',
@@ -226,7 +228,7 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
   });
 
   sections.push({
-    id: `${id}/holders`,
+    id: `${id}/holders/${r.holders.length ? 'some' : 'none'}`,
     label: 'Processes with the DB open',
     description: String(r.holders.length),
     icon: 'server-process',

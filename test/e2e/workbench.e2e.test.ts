@@ -73,11 +73,13 @@ describe('end to end in code-server + Chromium', function () {
         for (const section of ['Problems', 'Database', 'Files', 'Locks now', 'Processes with the DB open']) await s.treeRow(section).waitFor({ timeout: SHORT });
         const holder = await startActor('hold-write', db);
         await s.treeRow(`PID ${holder.pid}`).waitFor({ timeout: SHORT });
-        await s.page.locator('.pane-body .monaco-list-row', { hasText: 'RESERVED' }).filter({ hasText: `PID ${holder.pid}` }).first().waitFor({ timeout: SHORT });
+        // The "Locks now" row of that lock (the holder's own row also names RESERVED).
+        const lockRow = s.page.locator(`.pane-body .monaco-list-row[aria-label^="RESERVED PID ${holder.pid}"]`);
+        await lockRow.waitFor({ timeout: SHORT });
         await item.filter({ hasText: `locked by PID ${holder.pid}` }).waitFor({ timeout: SHORT });
         await s.shot('tree-lock-held-by-child');
         await holder.stop();
-        await s.page.locator('.pane-body .monaco-list-row', { hasText: 'RESERVED' }).filter({ hasText: `PID ${holder.pid}` }).waitFor({ state: 'detached', timeout: SHORT });
+        await lockRow.waitFor({ state: 'detached', timeout: SHORT });
         await s.shot('tree-lock-cleared');
 
         const before = await rowCount(db);
