@@ -34,6 +34,8 @@ const state = {
   hasMore: true,
   loading: false,
   newAbove: 0,
+  /** Rows fetched since the last reload, and rows kept: shown to tests and the benchmark as data attributes. */
+  loaded: 0,
   generation: 0,
   selected: -1,
 };
@@ -225,6 +227,7 @@ function keyOf(r: TraceRow): TraceCursor {
 async function reload(): Promise<void> {
   const gen = ++state.generation;
   state.rows = [];
+  state.loaded = 0;
   state.hasMore = true;
   state.droppedAbove = false;
   state.newAbove = 0;
@@ -249,6 +252,7 @@ async function fetchMore(gen = state.generation): Promise<void> {
     const page = await request<TracePage>({ type: 'query', params: params(last ? { after: keyOf(last) } : {}) });
     if (gen !== state.generation) return;
     state.rows.push(...page.rows);
+    state.loaded += page.rows.length;
     state.hasMore = page.hasMore;
     if (page.notice) showNotice(page.notice);
     trimAbove();
@@ -318,6 +322,8 @@ pill.addEventListener('click', () => {
 // ------------------------------------------------------------ virtual list
 
 function render(): void {
+  viewport.dataset.loaded = String(state.loaded);
+  viewport.dataset.kept = String(state.rows.length);
   const total = state.rows.length + (state.hasMore ? 1 : 0);
   spacer.style.height = `${total * ROW_HEIGHT}px`;
   const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
