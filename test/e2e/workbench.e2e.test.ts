@@ -141,6 +141,15 @@ describe('end to end in code-server + Chromium', function () {
   for (const trusted of [true, false]) {
     it(`the extension-host test suite passes inside code-server (${trusted ? 'trusted' : 'Restricted Mode'})`, async () => {
       const { root } = await workspace({ rows: 200 });
+      // The proxy commands the suite runs: the demo's stand-in proxy, and a storage test that passes.
+      fs.mkdirSync(path.join(root, '.vscode'));
+      fs.writeFileSync(
+        path.join(root, '.vscode', 'settings.json'),
+        JSON.stringify({
+          'tracedb.proxy.startCommand': `node ${JSON.stringify(path.join(REPO, 'scripts', 'lib', 'standInProxy.cjs'))} .ai-tests/traces.db packages/proxy/logs/error.log --rate 20`,
+          'tracedb.proxy.testCommand': 'node -e "process.exit(0)"',
+        }),
+      );
       const resultFile = path.join(tempDir('tracedb-suite-'), 'result.json');
       let result: { ok: boolean; error?: string } | undefined;
       await withSession(

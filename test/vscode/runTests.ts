@@ -14,6 +14,14 @@ async function main(): Promise<void> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tracedb-vscode-'));
   fs.mkdirSync(path.join(workspace, '.ai-tests'));
   await createTraceDb(path.join(workspace, '.ai-tests', 'traces.db'), { rows: 200, journalMode: 'delete' });
+  fs.mkdirSync(path.join(workspace, '.vscode'));
+  fs.writeFileSync(
+    path.join(workspace, '.vscode', 'settings.json'),
+    JSON.stringify({
+      'tracedb.proxy.startCommand': `node ${JSON.stringify(path.join(repo, 'scripts', 'lib', 'standInProxy.cjs'))} .ai-tests/traces.db packages/proxy/logs/error.log --rate 20`,
+      'tracedb.proxy.testCommand': 'node -e "process.exit(0)"',
+    }),
+  );
   try {
     await runTests({
       extensionDevelopmentPath: repo,

@@ -98,6 +98,28 @@ describe('Trace DB Doctor in VS Code', function () {
       assert.equal(fs.readFileSync(workspaceDb())[18], 2, 'header byte 18 says WAL');
     });
 
+    it('Restart Proxy runs the configured command as a task, then reports whether locks and lock errors are gone', async function () {
+      this.timeout(90000);
+      const before = vscode.tasks.taskExecutions.length;
+      const verdict = (await vscode.commands.executeCommand('tracedb.restartProxy', { confirmed: true })) as string;
+      assert.equal(typeof verdict, 'string', 'the command returns its verdict');
+      assert.match(verdict, /no stuck lock and no new "database is locked"/);
+      const report = api.ctx.store.all()[0].report!;
+      assert.ok(report.holders.some((h) => h.kind === 'proxy'), `the stand-in proxy runs: ${JSON.stringify(report.holders)}`);
+      assert.ok(vscode.tasks.taskExecutions.length > before);
+      for (const e of vscode.tasks.taskExecutions) e.terminate();
+    });
+
+    it('Run Verification: WAL active, the proxy test passes, concurrent writers see no busy error', async function () {
+      this.timeout(90000);
+      const outcome = (await vscode.commands.executeCommand('tracedb.runVerification')) as { walActive: boolean; proxyTestExit?: number; concurrency?: { ok: boolean; busyErrors: number; commits: number } };
+      assert.equal(outcome.walActive, true);
+      assert.equal(outcome.proxyTestExit, 0);
+      assert.equal(outcome.concurrency?.ok, true);
+      assert.equal(outcome.concurrency?.busyErrors, 0);
+      assert.ok((outcome.concurrency?.commits ?? 0) > 0);
+    });
+
     it('Copy Diagnostic Report puts a markdown report on the clipboard', async () => {
       await vscode.commands.executeCommand('tracedb.copyReport');
       const text = await vscode.env.clipboard.readText();
