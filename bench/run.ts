@@ -16,6 +16,8 @@ import { ensureTraceDb } from './makeDb';
 import { machineInfo, machineLine, resultsTable, rowsLabel, writeResults, type HealthResults, type Results } from './report';
 import { COUNT_SQL, FULL_CHECK_SQL, SQLITE3, cliVersion, timeCli } from './sqliteCli';
 import { SCENARIOS, runWriterImpact, type ScenarioResult } from './writerImpact';
+import { explorerTable, runExplorerBench } from './explorer';
+import { runExplorerMemory, type ExplorerMemory } from './explorerMemory';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -132,7 +134,25 @@ async function main(): Promise<void> {
   }
   log(`  rows: counted ${wal.countedRows}, expected ${wal.expectedRows}, committed ids missing ${wal.missingIds}`);
 
-  // 5. The table.
+  // 5. The trace explorer: its queries on the pristine DB, then its memory in a real VS Code.
+  log('trace explorer queries…');
+  const explorer = await runExplorerBench(big.path, ROWS, RUNS, RUN_GAP_MS);
+  let memory: ExplorerMemory | undefined;
+  if (!process.argv.includes('--no-vscode')) {
+    log('trace explorer memory in code-server + Chromium (--no-vscode skips)…');
+    memory = await runExplorerMemory(big.path).catch((e: unknown) => {
+      log(`  skipped: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    });
+  }
+  const explorerMd = [
+    explorerTable(explorer, health.cli?.start.median),
+    memory
+      ? `\n| Explorer memory (1,000,000 traces, code-server + Chromium) | figure | Target |\n| --- | --- | --- |\n| extension host RSS growth, panel open and scrolled through ${memory.rowsScrolled.toLocaleString('en-US')} rows | ${(memory.extHostAfterMb - memory.extHostBeforeMb).toFixed(1)} MB (${memory.extHostBeforeMb.toFixed(0)} → ${memory.extHostAfterMb.toFixed(0)} MB) | < 30 MB ${memory.extHostAfterMb - memory.extHostBeforeMb < 30 ? '✅' : '❌'} |\n| rows the webview keeps after that | ${memory.rowsKept.toLocaleString('en-US')} (bounded window) | bounded |\n| webview JS heap · DOM nodes | ${memory.webviewHeapMb?.toFixed(1) ?? '?'} MB · ${memory.webviewDomNodes} | – |`
+      : '',
+  ].join('\n');
+
+  // 6. The table.
   const results: Results = {
     machine,
     big,
@@ -143,7 +163,7 @@ async function main(): Promise<void> {
     writerSeconds: WRITER_SECONDS,
     totalMs: performance.now() - started,
   };
-  const table = resultsTable(results);
+  const table = `${resultsTable(results)}\n\n${explorerMd}`;
   const md = writeResults(results, table);
   process.stdout.write(`\n${md}\nTotal bench run: ${seconds(results.totalMs)}. Written to bench/results.md.\n`);
 }
