@@ -17,6 +17,19 @@ export interface ExplorerMemory {
   webviewDomNodes: number;
   /** Rows the webview holds after scrolling: bounded by its window. */
   rowsKept: number;
+  /** activate() as the extension logged it. */
+  activationMs?: number;
+}
+
+/** The extension logs its own activation time to its output channel's log file. */
+function activationMs(userData: string): number | undefined {
+  const walk = (d: string): string[] =>
+    fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : [];
+  for (const f of walk(path.join(userData, 'logs')).filter((p) => p.endsWith('Trace DB Doctor.log'))) {
+    const m = /activated in ([\d.]+) ms/.exec(fs.readFileSync(f, 'utf8'));
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 function rssMb(pid: number): number {
@@ -84,7 +97,7 @@ export async function runExplorerMemory(db: string): Promise<ExplorerMemory> {
     const heap = await frame.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize);
     const domNodes = await frame.evaluate(() => document.getElementsByTagName('*').length);
     log(`  explorer memory: after scrolling ${rowsScrolled} rows (${kept} kept): extension host ${after.toFixed(1)} MB; webview heap ${heap ? (heap / 1048576).toFixed(1) : '?'} MB, ${domNodes} DOM nodes`);
-    return { extHostBeforeMb: before, extHostAfterMb: after, rowsScrolled, ...(heap ? { webviewHeapMb: heap / 1048576 } : {}), webviewDomNodes: domNodes, rowsKept: kept };
+    return { extHostBeforeMb: before, extHostAfterMb: after, rowsScrolled, ...(heap ? { webviewHeapMb: heap / 1048576 } : {}), webviewDomNodes: domNodes, rowsKept: kept, activationMs: activationMs(dirs.userData) };
   } finally {
     await browser.close();
     await server.stop();
