@@ -92,7 +92,8 @@ export async function runExplorerMemory(db: string): Promise<ExplorerMemory> {
     }
     const rowsScrolled = await loaded();
     const kept = await frame.locator('.viewport').evaluate((el) => Number((el as HTMLElement).dataset.kept));
-    await sleep(2000);
+    // RSS includes garbage the host has not collected yet: give it idle time first.
+    await sleep(8000);
     const after = rssMb(pid);
     const heap = await frame.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize);
     const domNodes = await frame.evaluate(() => document.getElementsByTagName('*').length);
