@@ -1,7 +1,7 @@
 // Every custom message between the extension host (client) and the doctor server,
 // declared once with its types. Both sides import these constants; no method name
 // is ever spelled at a call site. Depends only on the LSP protocol package.
-import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, type TextEdit, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
 import type {
   BackupResult,
   CheckpointResult,
@@ -33,6 +33,8 @@ export interface WatchParams {
   databases: WatchedDatabase[];
   /** How often the passive poll runs, in ms. */
   pollIntervalMs: number;
+  /** The storage-code lint's minimum busy timeout (tracedb.lint.minBusyTimeoutMs). */
+  minBusyTimeoutMs?: number;
 }
 export const watch = new RequestType<WatchParams, void, void>('tracedb/watch');
 
@@ -145,6 +147,20 @@ export interface FilterChoices {
   hasSessions: boolean;
 }
 export const filterChoices = new RequestType<{ dbPath: string }, FilterChoices, void>('tracedb/filterChoices');
+
+// ---------------------------------------------------------------- storage-code lint (client → server)
+
+/** The RUNBOOK-002 long-term fix (or only the busy timeout) for one file, as edits the client applies. */
+export interface StorageFixParams {
+  uri: string;
+  only?: 'busyTimeout';
+}
+export interface StorageFixResult {
+  edits: TextEdit[];
+  /** How many findings the file had before the fix. */
+  findings: number;
+}
+export const storageFixEdits = new RequestType<StorageFixParams, StorageFixResult, void>('tracedb/storageFixEdits');
 
 // server → client: a watched database's content changed (someone committed); the explorer fetches what is new.
 export interface DataChangedParams {

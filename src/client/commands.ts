@@ -10,6 +10,7 @@ import { targetOfNode } from './healthTree';
 import { fixChoices, type DbEntry } from './presentation';
 import { ExplorerPanel } from './explorerPanel';
 import { restartProxy, runVerification } from './proxyTasks';
+import { applyStorageFix } from './storageFix';
 import { requireTrust } from './trust';
 
 const t = vscode.l10n.t;
@@ -310,6 +311,8 @@ export const COMMANDS: Record<string, Factory> = {
     return e && runVerification(ctx, e);
   },
   'tracedb.copyReport': copyReport,
+  'tracedb.longTermFix': (ctx) => async (arg) => (await requireTrust(t('Apply Long-term Fix'))) && applyStorageFix(ctx, arg),
+  'tracedb.increaseTimeout': (ctx) => async (arg) => (await requireTrust(t('Increase Busy Timeout in Code'))) && applyStorageFix(ctx, arg, 'busyTimeout'),
   'tracedb.openExplorer': (ctx) => async (arg) => {
     const e = await pickEntry(ctx, arg);
     if (!e) return;

@@ -6,7 +6,14 @@ import type { WatchedDatabase } from '../protocol';
 const SECTION = 'tracedb';
 
 /** Settings whose change means the server must watch other files. */
-export const WATCH_KEYS = ['tracedb.databasePath', 'tracedb.logPath', 'tracedb.pollIntervalMs'];
+export const WATCH_KEYS = ['tracedb.databasePath', 'tracedb.logPath', 'tracedb.pollIntervalMs', 'tracedb.lint.minBusyTimeoutMs'];
+
+export function minBusyTimeoutMs(): number {
+  return vscode.workspace.getConfiguration(SECTION).get<number>('lint.minBusyTimeoutMs', 5000);
+}
+
+/** Where the proxy's storage code lives in a TraceForge repo. */
+export const STORAGE_FILE = 'packages/proxy/src/storage-sqlite.ts';
 
 export function pollIntervalMs(): number {
   return vscode.workspace.getConfiguration(SECTION).get<number>('pollIntervalMs', 2000);

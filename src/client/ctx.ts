@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { State, WorkDoneProgress, type LanguageClient, type ProgressToken, type RequestType } from 'vscode-languageclient/node';
 import * as proto from '../protocol';
-import { watchedDatabases, pollIntervalMs } from './config';
+import { minBusyTimeoutMs, watchedDatabases, pollIntervalMs } from './config';
 import { HealthStore } from './healthStore';
 
 export class ServerNotRunning extends Error {}
@@ -56,7 +56,7 @@ export class Ctx implements vscode.Disposable {
   async sendWatchList(): Promise<void> {
     const databases = watchedDatabases();
     this.store.setTargets(databases);
-    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs() });
+    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
   }
 
   /** Shows an error; a user-facing one as it is, anything else with "Open Output". */

@@ -10,8 +10,8 @@ export function createDoctorClient(context: vscode.ExtensionContext, log: vscode
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    // Storage-code diagnostics come later; for now the server only answers our requests.
-    documentSelector: [],
+    // Storage code (RUNBOOK-002's long-term fix) is linted in TS/JS files on disk.
+    documentSelector: ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'].map((language) => ({ scheme: 'file', language })),
     outputChannel: log,
   };
   return new LanguageClient('tracedb', 'Trace DB Doctor', serverOptions, clientOptions);

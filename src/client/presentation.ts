@@ -74,9 +74,11 @@ export function statusModel(entries: DbEntry[]): StatusModel {
 
 // ---------------------------------------------------------------- fixes
 
-/** Fixes that have a command in this version (the storage-code fixes come with the language server's lint). */
+/** Fixes that have a command (all of them; the list keeps a future FixId from showing without one). */
 export const AVAILABLE_FIXES: readonly FixId[] = [
   'enableWal',
+  'longTermFix',
+  'increaseTimeout',
   'showHolders',
   'killBlocker',
   'restartProxy',

@@ -21,7 +21,7 @@ export function describeLock(l: SqliteLockName): string {
 
 export const FIX_TITLES: Record<FixId, string> = {
   enableWal: 'Enable WAL',
-  increaseTimeout: 'Increase Busy Timeout',
+  increaseTimeout: 'Increase Busy Timeout in Code',
   killBlocker: 'Kill Blocking Process',
   restartProxy: 'Restart Proxy',
   checkpoint: 'Checkpoint WAL',

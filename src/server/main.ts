@@ -6,6 +6,8 @@ import {
   createConnection,
   ProposedFeatures,
   ResponseError,
+  TextDocumentSyncKind,
+  CodeActionKind,
   type Connection,
   type ProgressToken,
 } from 'vscode-languageserver/node';
@@ -22,6 +24,7 @@ import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from 
 import { sampleLocks } from '../engine/locks';
 import * as proto from '../protocol';
 import { DbWatcher } from './dbWatcher';
+import { FIX_ALL_KIND, registerPragmaLint } from './pragmaLint';
 
 const connection: Connection = createConnection(ProposedFeatures.all);
 const watchers = new Map<string, DbWatcher>();
@@ -31,10 +34,25 @@ const watchers = new Map<string, DbWatcher>();
 process.on('uncaughtException', (e) => connection.console.error(`Uncaught exception: ${e.stack ?? e}`));
 process.on('unhandledRejection', (e) => connection.console.error(`Unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
-connection.onInitialize(() => ({
-  capabilities: {},
-  serverInfo: { name: 'Trace DB Doctor', version: process.env.TRACEDB_VERSION ?? 'dev' },
-}));
+let minBusyTimeoutMs = 5000;
+let workspaceFolders: string[] = [];
+const lint = registerPragmaLint(connection, { minBusyTimeoutMs: () => minBusyTimeoutMs });
+
+connection.onInitialize((params) => {
+  workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => u.startsWith('file:')).map((u) => new URL(u).pathname);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+    },
+    serverInfo: { name: 'Trace DB Doctor', version: process.env.TRACEDB_VERSION ?? 'dev' },
+  };
+});
+
+connection.onInitialized(() => {
+  // Storage code is linted once in the background; open documents as they change.
+  void lint.scanWorkspace(workspaceFolders).then((r) => connection.console.log(`storage lint: ${r.linted} of ${r.files} files checked${r.complete ? '' : ' (stopped at its budget)'}`));
+});
 
 /** Runs a handler; DoctorErrors reach the user as they are, anything else as a bug. */
 async function handle<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -73,6 +91,7 @@ function inspectorFor(dbPath: string, logPath?: string): { inspector: Inspector;
 
 connection.onRequest(proto.watch, (params) =>
   handle('watch', async () => {
+    if (params.minBusyTimeoutMs !== undefined) minBusyTimeoutMs = params.minBusyTimeoutMs;
     const wanted = new Map(params.databases.map((d) => [path.resolve(d.dbPath), d]));
     for (const [key, w] of watchers) {
       const t = wanted.get(key);

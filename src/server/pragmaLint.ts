@@ -1,0 +1,148 @@
+// The language-server side of the storage-code lint: diagnostics for open TS/JS documents
+// (debounced as they change) and, once at start, for the workspace's files (bounded in
+// time and size); quick fixes and a source action as LSP code actions.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CodeActionKind, DiagnosticSeverity, TextDocuments, type CodeAction, type Connection, type Diagnostic, type TextEdit } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { lintSource, mentionsDriver, type LintResult, type TextEditSpan } from '../engine/pragmaLint';
+import * as proto from '../protocol';
+
+const SOURCE = 'Trace DB Doctor';
+const LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
+const CODE_EXT = /\.(?:[cm]?[jt]s|[jt]sx)$/i;
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', '.tools', '.e2e', '.bench-cache']);
+const MAX_FILE_BYTES = 1024 * 1024;
+const SCAN_BUDGET_MS = 5000;
+const SCAN_MAX_FILES = 20000;
+const DEBOUNCE_MS = 300;
+export const FIX_ALL_KIND = `${CodeActionKind.Source}.fixAll.tracedb`;
+
+export interface PragmaLintOptions {
+  minBusyTimeoutMs(): number;
+}
+
+export function registerPragmaLint(connection: Connection, opts: PragmaLintOptions) {
+  const documents = new TextDocuments(TextDocument);
+  const timers = new Map<string, NodeJS.Timeout>();
+  /** Files published from the workspace scan (not open): cleared when opened and re-linted. */
+  const lint = (uri: string, text: string): LintResult => lintSource(uri.startsWith('file:') ? fileURLToPath(uri) : uri, text, { minBusyTimeoutMs: opts.minBusyTimeoutMs() });
+
+  function diagnostics(doc: { positionAt(o: number): { line: number; character: number } }, r: LintResult): Diagnostic[] {
+    return r.findings.map((f) => ({
+      range: { start: doc.positionAt(f.start), end: doc.positionAt(f.end) },
+      severity: f.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
+      source: SOURCE,
+      code: f.code,
+      message: f.message,
+    }));
+  }
+
+  function publish(doc: TextDocument): void {
+    if (!LANGUAGES.has(doc.languageId)) return;
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: diagnostics(doc, lint(doc.uri, doc.getText())) });
+  }
+
+  documents.onDidChangeContent((e) => {
+    clearTimeout(timers.get(e.document.uri));
+    timers.set(e.document.uri, setTimeout(() => publish(e.document), DEBOUNCE_MS));
+  });
+  documents.onDidClose((e) => {
+    clearTimeout(timers.get(e.document.uri));
+    timers.delete(e.document.uri);
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  const toTextEdits = (doc: TextDocument, spans: TextEditSpan[]): TextEdit[] =>
+    spans.map((s) => ({ range: { start: doc.positionAt(s.start), end: doc.positionAt(s.end) }, newText: s.newText }));
+
+  connection.onCodeAction((params) => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || !LANGUAGES.has(doc.languageId)) return [];
+    const r = lint(doc.uri, doc.getText());
+    const diags = diagnostics(doc, r);
+    const start = doc.offsetAt(params.range.start);
+    const end = doc.offsetAt(params.range.end);
+    const only = params.context.only;
+    const wants = (kind: string) => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
+    const actions: CodeAction[] = [];
+    if (wants(CodeActionKind.QuickFix)) {
+      for (const fix of r.fixes.filter((f) => f.kind === 'quickfix')) {
+        const touched = fix.findings.filter((k) => r.findings[k].start <= end && r.findings[k].end >= start);
+        if (!touched.length) continue;
+        actions.push({
+          title: fix.title,
+          kind: CodeActionKind.QuickFix,
+          isPreferred: fix.isPreferred,
+          diagnostics: touched.map((k) => diags[k]),
+          edit: { changes: { [doc.uri]: toTextEdits(doc, fix.edits) } },
+        });
+      }
+    }
+    const all = r.fixes.find((f) => f.kind === 'source');
+    if (all && wants(FIX_ALL_KIND)) {
+      actions.push({ title: all.title, kind: FIX_ALL_KIND, diagnostics: all.findings.map((k) => diags[k]), edit: { changes: { [doc.uri]: toTextEdits(doc, all.edits) } } });
+    }
+    return actions;
+  });
+
+  connection.onRequest(proto.storageFixEdits, async ({ uri, only }) => {
+    const open = documents.get(uri);
+    const doc = open ?? TextDocument.create(uri, 'typescript', 0, await fs.readFile(fileURLToPath(uri), 'utf8'));
+    const r = lint(uri, doc.getText());
+    const fix =
+      only === 'busyTimeout'
+        ? r.fixes.filter((f) => f.title.startsWith('Set busy timeout')).flatMap((f) => f.edits)
+        : (r.fixes.find((f) => f.kind === 'source')?.edits ?? []);
+    return { edits: toTextEdits(doc, fix), findings: r.findings.length };
+  });
+
+  documents.listen(connection);
+
+  /** Lints the workspace's files once, bounded: a repo with thousands of files stays responsive. */
+  async function scanWorkspace(folders: string[]): Promise<{ files: number; linted: number; complete: boolean }> {
+    const deadline = Date.now() + SCAN_BUDGET_MS;
+    let files = 0;
+    let linted = 0;
+    const queue = [...folders];
+    while (queue.length) {
+      if (Date.now() > deadline || files > SCAN_MAX_FILES) return { files, linted, complete: false };
+      const dir = queue.shift()!;
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+          if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(p);
+          continue;
+        }
+        if (!e.isFile() || !CODE_EXT.test(e.name) || /\.d\.[cm]?ts$|\.min\.js$/.test(e.name)) continue;
+        files++;
+        const uri = pathToFileURL(p).toString();
+        if (documents.get(uri)) continue;
+        try {
+          const st = await fs.stat(p);
+          if (st.size > MAX_FILE_BYTES) continue;
+          const text = await fs.readFile(p, 'utf8');
+          if (!mentionsDriver(text)) continue;
+          linted++;
+          const r = lint(uri, text);
+          if (r.findings.length) {
+            const doc = TextDocument.create(uri, 'typescript', 0, text);
+            void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc, r) });
+          }
+        } catch {
+          // unreadable file: skip
+        }
+      }
+    }
+    return { files, linted, complete: true };
+  }
+
+  return { scanWorkspace };
+}
