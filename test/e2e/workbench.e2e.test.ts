@@ -103,8 +103,14 @@ describe('end to end in code-server + Chromium', function () {
     assert.ok(fs.readdirSync(path.join(path.dirname(db), 'backups')).length === 1, 'backed up first');
   });
 
-  it('Enable WAL from the command palette', async () => {
+  it('Enable WAL from the command palette; the storage code\'s quick fix', async () => {
     const { root, db } = await workspace();
+    fs.mkdirSync(path.join(root, 'packages', 'proxy', 'src'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, 'packages', 'proxy', 'src', 'storage-sqlite.ts'),
+      "import Database from 'better-sqlite3';\n\nexport class SqliteStorage {\n  private db: Database.Database;\n\n  constructor(dbPath: string) {\n    this.db = new Database(dbPath);\n  }\n}\n",
+    );
+
     await withSession('palette-enable-wal', root, {}, async (s) => {
       await s.statusItem().filter({ hasText: 'not WAL' }).waitFor({ timeout: SHORT });
       await s.runCommand('Trace DB: Enable WAL');
@@ -112,6 +118,26 @@ describe('end to end in code-server + Chromium', function () {
       await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: SHORT });
       await s.toast('now in WAL mode').waitFor({ timeout: SHORT });
       await s.shot('palette-enable-wal-done');
+
+      // The storage code: squiggles from the language server, and the quick fix removes them.
+      await s.page.keyboard.press('Control+P');
+      await s.page.locator('.quick-input-widget input').fill('storage-sqlite.ts');
+      await s.quickPickRow('storage-sqlite.ts').waitFor({ timeout: SHORT });
+      await s.page.keyboard.press('Enter');
+      const squiggle = s.page.locator('.monaco-editor .squiggly-warning');
+      await squiggle.first().waitFor({ timeout: SHORT });
+      await s.shot('storage-code-diagnostics');
+      // Put the cursor inside the flagged `new Database(dbPath)`, then ask for quick fixes.
+      const box = (await squiggle.first().boundingBox())!;
+      await s.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2 - 6);
+      // The light bulb VS Code shows for the code actions at the cursor.
+      await s.page.locator('.lightBulbWidget').first().click();
+      await s.page.getByText('Add the missing SQLite pragmas (RUNBOOK-002)').first().waitFor({ timeout: SHORT });
+      await s.shot('storage-code-quick-fix');
+      await s.page.keyboard.press('Enter');
+      await s.page.locator('.monaco-editor .view-line', { hasText: "this.db.pragma('journal_mode = WAL');" }).waitFor({ timeout: SHORT });
+      await squiggle.first().waitFor({ state: 'detached', timeout: SHORT });
+      await s.shot('storage-code-fixed');
     });
     assert.equal(await journalMode(db), 'wal');
   });
@@ -141,6 +167,11 @@ describe('end to end in code-server + Chromium', function () {
   for (const trusted of [true, false]) {
     it(`the extension-host test suite passes inside code-server (${trusted ? 'trusted' : 'Restricted Mode'})`, async () => {
       const { root } = await workspace({ rows: 200 });
+      fs.mkdirSync(path.join(root, 'packages', 'proxy', 'src'), { recursive: true });
+      fs.writeFileSync(
+        path.join(root, 'packages', 'proxy', 'src', 'storage-sqlite.ts'),
+        "import Database from 'better-sqlite3';\n\nexport class SqliteStorage {\n  private db: Database.Database;\n\n  constructor(dbPath: string) {\n    this.db = new Database(dbPath);\n  }\n}\n",
+      );
       // The proxy commands the suite runs: the demo's stand-in proxy, and a storage test that passes.
       fs.mkdirSync(path.join(root, '.vscode'));
       fs.writeFileSync(

@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tracedb-vscode-'));
   fs.mkdirSync(path.join(workspace, '.ai-tests'));
   await createTraceDb(path.join(workspace, '.ai-tests', 'traces.db'), { rows: 200, journalMode: 'delete' });
+  fs.mkdirSync(path.join(workspace, 'packages', 'proxy', 'src'), { recursive: true });
+  fs.writeFileSync(
+    path.join(workspace, 'packages', 'proxy', 'src', 'storage-sqlite.ts'),
+    "import Database from 'better-sqlite3';\n\nexport class SqliteStorage {\n  private db: Database.Database;\n\n  constructor(dbPath: string) {\n    this.db = new Database(dbPath);\n  }\n}\n",
+  );
   fs.mkdirSync(path.join(workspace, '.vscode'));
   fs.writeFileSync(
     path.join(workspace, '.vscode', 'settings.json'),

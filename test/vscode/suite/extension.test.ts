@@ -120,6 +120,23 @@ describe('Trace DB Doctor in VS Code', function () {
       assert.ok((outcome.concurrency?.commits ?? 0) > 0);
     });
 
+    it('storage code: diagnostics from the language server, then Apply Long-term Fix edits the real file', async function () {
+      this.timeout(60000);
+      const folder = vscode.workspace.workspaceFolders![0].uri;
+      const uri = vscode.Uri.joinPath(folder, 'packages', 'proxy', 'src', 'storage-sqlite.ts');
+      const ours = () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Trace DB Doctor');
+      const before = await waitFor('storage diagnostics', () => ours().length > 0 && ours());
+      assert.ok(before.some((d) => d.code === 'no-wal'), JSON.stringify(before.map((d) => d.code)));
+      const edits = (await vscode.commands.executeCommand('tracedb.longTermFix')) as number;
+      assert.ok(edits > 0);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      assert.match(doc.getText(), /this\.db\.pragma\('journal_mode = WAL'\);\n\s+this\.db\.pragma\('busy_timeout = 5000'\);/);
+      await waitFor('diagnostics gone', () => ours().length === 0);
+      await vscode.commands.executeCommand('undo');
+      await waitFor('undo brings them back', () => ours().length > 0);
+      await doc.save();
+    });
+
     it('Copy Diagnostic Report puts a markdown report on the clipboard', async () => {
       await vscode.commands.executeCommand('tracedb.copyReport');
       const text = await vscode.env.clipboard.readText();
