@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { REPO, Session, withSession, prepare } from './harness';
 import { createTraceDb, openFixtureDb, startActor, tempDir } from '../unit/helpers';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { writeStorageCode, writeProxyCommands } = require('../fixtures/suiteWorkspace.cjs') as { writeStorageCode(root: string): void; writeProxyCommands(root: string, repo: string): void };
+
 const SHORT = 20000;
 
 async function workspace(opts: { journalMode?: string; rows?: number } = {}): Promise<{ root: string; db: string }> {
@@ -105,12 +108,7 @@ describe('end to end in code-server + Chromium', function () {
 
   it('Enable WAL from the command palette; the storage code\'s quick fix', async () => {
     const { root, db } = await workspace();
-    fs.mkdirSync(path.join(root, 'packages', 'proxy', 'src'), { recursive: true });
-    fs.writeFileSync(
-      path.join(root, 'packages', 'proxy', 'src', 'storage-sqlite.ts'),
-      "import Database from 'better-sqlite3';\n\nexport class SqliteStorage {\n  private db: Database.Database;\n\n  constructor(dbPath: string) {\n    this.db = new Database(dbPath);\n  }\n}\n",
-    );
-
+    writeStorageCode(root);
     await withSession('palette-enable-wal', root, {}, async (s) => {
       await s.statusItem().filter({ hasText: 'not WAL' }).waitFor({ timeout: SHORT });
       await s.runCommand('Trace DB: Enable WAL');
@@ -167,20 +165,8 @@ describe('end to end in code-server + Chromium', function () {
   for (const trusted of [true, false]) {
     it(`the extension-host test suite passes inside code-server (${trusted ? 'trusted' : 'Restricted Mode'})`, async () => {
       const { root } = await workspace({ rows: 200 });
-      fs.mkdirSync(path.join(root, 'packages', 'proxy', 'src'), { recursive: true });
-      fs.writeFileSync(
-        path.join(root, 'packages', 'proxy', 'src', 'storage-sqlite.ts'),
-        "import Database from 'better-sqlite3';\n\nexport class SqliteStorage {\n  private db: Database.Database;\n\n  constructor(dbPath: string) {\n    this.db = new Database(dbPath);\n  }\n}\n",
-      );
-      // The proxy commands the suite runs: the demo's stand-in proxy, and a storage test that passes.
-      fs.mkdirSync(path.join(root, '.vscode'));
-      fs.writeFileSync(
-        path.join(root, '.vscode', 'settings.json'),
-        JSON.stringify({
-          'tracedb.proxy.startCommand': `node ${JSON.stringify(path.join(REPO, 'scripts', 'lib', 'standInProxy.cjs'))} .ai-tests/traces.db packages/proxy/logs/error.log --rate 20`,
-          'tracedb.proxy.testCommand': 'node -e "process.exit(0)"',
-        }),
-      );
+      writeStorageCode(root);
+      writeProxyCommands(root, REPO);
       const resultFile = path.join(tempDir('tracedb-suite-'), 'result.json');
       let result: { ok: boolean; error?: string } | undefined;
       await withSession(

@@ -10,16 +10,8 @@ import * as proto from '../../src/protocol';
 import { tempDir, waitFor } from './helpers';
 import { startServer, type Server } from './serverHarness';
 
-const STORAGE = `import Database from 'better-sqlite3';
-
-export class SqliteStorage {
-  private db: Database.Database;
-
-  constructor(dbPath: string) {
-    this.db = new Database(dbPath);
-  }
-}
-`;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { STORAGE_TS: STORAGE } = require('../fixtures/suiteWorkspace.cjs') as { STORAGE_TS: string };
 
 describe('storage lint over LSP', () => {
   let server: Server;
