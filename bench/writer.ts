@@ -5,17 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ACTOR, REPO } from './common';
 
-export interface WriterSummary {
-  committed: string[];
-  attempts: number;
-  busyErrors: number;
-  otherErrors: string[];
-  elapsedMs: number;
-  /** Commit latency of the successful inserts, ms. */
-  p50: number;
-  p99: number;
-  max: number;
-}
+// The actor's summary line; declared once beside the helpers that start it in tests.
+export type { WriterSummary } from '../test/unit/helpers';
+import type { WriterSummary } from '../test/unit/helpers';
 
 export interface Writer {
   pid: number;

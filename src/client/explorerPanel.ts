@@ -42,11 +42,6 @@ export class ExplorerPanel implements vscode.Disposable {
     });
   }
 
-  /** The panel's database, for the test API and commands. */
-  static openPanels(): string[] {
-    return [...ExplorerPanel.panels.keys()];
-  }
-
   private static options(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
     return {
       enableScripts: true,

@@ -29,7 +29,7 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'db') {
-      const item = new vscode.TreeItem(folderLabel(node.entry, true), vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(folderLabel(node.entry), vscode.TreeItemCollapsibleState.Expanded);
       item.id = node.entry.dbPath;
       item.iconPath = new vscode.ThemeIcon('database');
       item.tooltip = node.entry.dbPath;

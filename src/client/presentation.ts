@@ -260,7 +260,7 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
   return sections;
 }
 
-/** The markdown a user pastes into an issue is made by the server; this names the file. */
-export function folderLabel(e: DbEntry, multi: boolean): string {
-  return multi ? `${e.folderName}: ${path.basename(e.dbPath)}` : path.basename(e.dbPath);
+/** A multi-root tree's root node: which folder, which file. */
+export function folderLabel(e: DbEntry): string {
+  return `${e.folderName}: ${path.basename(e.dbPath)}`;
 }

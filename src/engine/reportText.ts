@@ -4,8 +4,6 @@
 import { describeLock, FIX_TITLES, formatBytes } from './labels';
 import type { HealthReport, LockSample } from './types';
 
-export { FIX_TITLES, formatBytes };
-
 interface Style {
   heading(s: string): string;
   item(s: string): string;
