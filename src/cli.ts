@@ -1,29 +1,31 @@
 // tracedb-doctor: the doctor's engine from a terminal or CI.
 // Exit codes for `check`: 0 healthy, 1 problems found, 2 could not inspect.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { backupDatabase } from './engine/backup';
 import { checkpoint } from './engine/checkpoint';
 import { enableWal } from './engine/enableWal';
+import { discoverDatabases, logPathFor } from './engine/discover';
 import { DoctorError } from './engine/errors';
 import { inspect } from './engine/inspect';
 import { sampleLocks } from './engine/locks';
 import { formatLockLines, formatReport } from './engine/reportText';
 
 const DEFAULT_DB = path.join('.ai-tests', 'traces.db');
-const DEFAULT_LOG = path.join('packages', 'proxy', 'logs', 'error.log');
 
 const USAGE = `Usage: tracedb-doctor <command> [DB] [options]
 
 Diagnoses and repairs the TraceForge proxy's SQLite trace database (RUNBOOK-002).
-DB defaults to ${DEFAULT_DB} under the current folder.
+Without DB, the database is found the way the proxy finds it, from the current folder:
+the file a running proxy has open, TRACEFORGE_SQLITE_PATH (its environment or a .env
+file), packages/proxy/${DEFAULT_DB}, ${DEFAULT_DB}, any other **/${DEFAULT_DB}.
 
 Commands:
   check [DB] [--json] [--passive] [--count] [--integrity] [--log FILE]
       Runs the runbook's diagnosis. --passive is exactly the server's periodic poll
       (no SQLite connection on a non-WAL database). --count counts traces exactly;
       --integrity runs quick_check (on a copy when not in WAL mode). The log defaults
-      to ${DEFAULT_LOG} when it exists. Exit 0 healthy, 1 problems, 2 could not inspect.
+      to logs/proxy.log or logs/error.log in the folder the proxy runs in (the one that
+      holds .ai-tests/). Exit 0 healthy, 1 problems, 2 could not inspect.
   enable-wal [DB] [--timeout MS] [--backup] [--force]
       Switches to WAL, retrying under load; exit 0 only when a fresh connection reads 'wal'.
   holders [DB] [--json]
@@ -36,6 +38,8 @@ Commands:
 
 interface Args {
   command: string;
+  /** The database, once resolved (the positional argument, or discovered from the current folder). */
+  db?: string;
   positional: string[];
   flags: Map<string, string | true>;
 }
@@ -75,7 +79,20 @@ export function parseArgs(argv: string[]): Args {
 }
 
 function dbArg(a: Args): string {
-  return path.resolve(a.positional[0] ?? DEFAULT_DB);
+  return a.db ?? path.resolve(a.positional[0] ?? DEFAULT_DB);
+}
+
+/** The DB to work on: the one given, or the best one found from the current folder (said on stderr). */
+async function resolveDb(a: Args): Promise<string> {
+  if (a.positional[0]) return path.resolve(a.positional[0]);
+  const found = await discoverDatabases(process.cwd());
+  const best = found.find((c) => c.exists);
+  if (!best) return path.resolve(found[0]?.dbPath ?? DEFAULT_DB);
+  const rel = (p: string) => path.relative(process.cwd(), p) || p;
+  const others = found.filter((c) => c.exists && c !== best);
+  const why = best.openByProxy.length ? `open by the proxy, PID ${best.openByProxy.join(', ')}` : best.source === 'env' ? 'TRACEFORGE_SQLITE_PATH' : 'found';
+  process.stderr.write(`tracedb-doctor: ${rel(best.dbPath)} (${why})${others.length ? `; also found ${others.map((c) => rel(c.dbPath)).join(', ')} (pass a path to choose)` : ''}\n`);
+  return best.dbPath;
 }
 
 function out(s: string): void {
@@ -84,6 +101,7 @@ function out(s: string): void {
 
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv);
+  if (KNOWN_FLAGS[a.command]) a.db = await resolveDb(a);
   const json = a.flags.has('--json');
   switch (a.command) {
     case 'check': {
@@ -109,16 +127,26 @@ async function run(argv: string[]): Promise<number> {
       const t = a.flags.get('--timeout');
       const timeoutMs = typeof t === 'string' ? Number(t) : undefined;
       if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout takes a number of milliseconds');
+      // The backup reports every few MB; a terminal needs a line per stage and per tenth.
+      let shown = -10;
       const result = await enableWal(dbArg(a), {
         timeoutMs,
         backup: a.flags.has('--backup'),
         force: a.flags.has('--force'),
-        onProgress: json ? undefined : (e) => process.stderr.write(`${e.message}\n`),
+        onProgress: json
+          ? undefined
+          : (e) => {
+              if (e.percent !== undefined && e.percent < shown + 10 && e.percent !== 100) return;
+              shown = e.percent ?? shown;
+              process.stderr.write(`${e.message}\n`);
+            },
       });
       if (json) out(JSON.stringify(result, null, 2));
       else {
         out(result.message);
-        if (result.backupPath) out(`Backup: ${result.backupPath}`);
+        if (result.backupPath) out(`Backup: ${result.backupPath} (from a WAL snapshot, after the switch)`);
+        // The switch stands, so the exit code stays 0; the missing backup still deserves stderr.
+        if (result.backupError) process.stderr.write(`tracedb-doctor: warning: the backup after the switch failed: ${result.backupError}\n`);
         for (const b of result.blockers) out(`  blocker: PID ${b.pid} ${b.label} [${b.locks.join(', ')}]: ${b.command}`);
       }
       return result.ok ? 0 : 1;
@@ -135,11 +163,22 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'backup': {
       const o = a.flags.get('--out');
+      let shown = -10;
       const result = await backupDatabase(dbArg(a), {
         out: typeof o === 'string' ? o : undefined,
-        onProgress: json ? undefined : (e) => process.stderr.write(`${e.message}\n`),
+        onProgress: json
+          ? undefined
+          : (e) => {
+              if (e.percent !== undefined && e.percent < shown + 10 && e.percent !== 100) return;
+              shown = e.percent ?? shown;
+              process.stderr.write(`${e.message}\n`);
+            },
       });
-      out(json ? JSON.stringify(result, null, 2) : result.message);
+      if (json) out(JSON.stringify(result, null, 2));
+      else {
+        out(result.message);
+        if (result.mode === 'rollback-shared') out(`The proxy's writes waited ${result.pauseMs} ms (estimated beforehand: ${result.estimatedPauseMs} ms).`);
+      }
       return 0;
     }
     case 'help':
@@ -152,12 +191,12 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** The proxy's log sits at packages/proxy/logs/error.log in the repo that holds .ai-tests/. */
-function defaultLogFor(db: string): string | undefined {
-  const dir = path.dirname(db);
-  const root = path.basename(dir) === '.ai-tests' ? path.dirname(dir) : process.cwd();
-  const log = path.join(root, DEFAULT_LOG);
-  return fs.existsSync(log) ? log : undefined;
+/**
+ * The proxy's log beside the folder it runs in (logs/proxy.log or logs/error.log); when
+ * there is none, where Restart Proxy would keep it, so the report says the proxy logs to stdout.
+ */
+function defaultLogFor(db: string): string {
+  return logPathFor(db).logPath;
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import { AutoCheck } from './client/autoCheck';
 import { registerCommands } from './client/commands';
 import { WATCH_KEYS } from './client/config';
 import { Ctx } from './client/ctx';
+import { watchForDatabases } from './client/databaseChoice';
 import { createDoctorClient } from './client/doctorClient';
 import { ExplorerPanel } from './client/explorerPanel';
 import { HealthTree } from './client/healthTree';
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, new TraceDocuments(ctx)),
     client.onNotification(proto.healthChanged, (p) => ctx.store.update(p.folderUri, p.report)),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.sendWatchList().catch((e) => ctx.showError(e))),
+    watchForDatabases(() => ctx.running && void ctx.sendWatchList().catch((e) => ctx.showError(e))),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (WATCH_KEYS.some((k) => e.affectsConfiguration(k))) void ctx.sendWatchList().catch((err) => ctx.showError(err));
     }),

@@ -12,10 +12,12 @@ import type {
 } from './engine/types';
 import type { ConcurrencyResult } from './engine/concurrencyCheck';
 import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from './engine/traces';
-import type { KillResult } from './engine/kill';
+import type { KillResult, StopProxyResult } from './engine/kill';
+import type { DbCandidate } from './engine/discover';
+import type { ProxyLaunch } from './engine/proxyLaunch';
 
 export type * from './engine/types';
-export type { ConcurrencyResult, KillResult };
+export type { ConcurrencyResult, KillResult, StopProxyResult, DbCandidate, ProxyLaunch };
 export type { TraceCursor, TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams, TraceRow, TraceSort, SortDir } from './engine/traces';
 
 /** One database the server keeps an eye on: a workspace folder's trace DB. */
@@ -37,6 +39,26 @@ export interface WatchParams {
   minBusyTimeoutMs?: number;
 }
 export const watch = new RequestType<WatchParams, void, void>('tracedb/watch');
+
+// client → server: the trace databases a workspace folder's proxy may use, best first
+// (the file a running proxy has open, TRACEFORGE_SQLITE_PATH, packages/proxy/.ai-tests, …).
+export interface DiscoverParams {
+  /** Workspace folder path. */
+  root: string;
+}
+export const discover = new RequestType<DiscoverParams, DbCandidate[], void>('tracedb/discover');
+
+// client → server: the command that restarts the proxy writing `dbPath`, read from its
+// package.json, with the running proxy's TRACEFORGE_* environment to keep.
+export interface ProxyLaunchParams {
+  root: string;
+  dbPath: string;
+  /** tracedb.proxy.startCommand, when set. */
+  custom?: string;
+  /** Tee the proxy's output into <proxy dir>/logs/proxy.log. */
+  keepLog?: boolean;
+}
+export const proxyLaunch = new RequestType<ProxyLaunchParams, ProxyLaunch, void>('tracedb/proxyLaunch');
 
 // client → server: inspect one database now.
 export interface HealthParams {
@@ -94,6 +116,14 @@ export interface KillParams {
   protectedPids: number[];
 }
 export const kill = new RequestType<KillParams, KillResult, void>('tracedb/kill');
+
+// client → server: Restart Proxy's first half: SIGTERM to the proxy processes that have
+// the DB open and to their launchers (tsx watch, pnpm), then wait for them to exit.
+export interface StopProxyParams {
+  dbPath: string;
+  protectedPids: number[];
+}
+export const stopProxy = new RequestType<StopProxyParams, StopProxyResult, void>('tracedb/stopProxy');
 
 // client → server: a markdown report of a full check, for a teammate or an issue.
 export interface ReportParams {

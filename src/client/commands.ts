@@ -7,7 +7,7 @@ import * as proto from '../protocol';
 import { backupBeforeRepair, enableWalTimeoutMs } from './config';
 import type { Ctx } from './ctx';
 import { targetOfNode } from './healthTree';
-import { fixChoices, type DbEntry } from './presentation';
+import { candidateDescription, fixChoices, type DbEntry } from './presentation';
 import { ExplorerPanel } from './explorerPanel';
 import { restartProxy, runVerification } from './proxyTasks';
 import { applyStorageFix } from './storageFix';
@@ -35,6 +35,9 @@ function argsOf(arg: unknown): CommandArgs & { pids?: number[] } {
 /** The database a command acts on: the one given, the only one, or the user's pick. */
 export async function pickEntry(ctx: Ctx, arg: unknown): Promise<DbEntry | undefined> {
   const a = argsOf(arg);
+  // The palette lists every command from the first second; one run before the server's
+  // first report waits for it rather than acting on nothing.
+  if (!ctx.store.reported()) await ctx.whenReported();
   const all = ctx.store.all();
   if (a.dbPath) return ctx.store.byDbPath(a.dbPath) ?? { folderUri: '', folderName: path.basename(path.dirname(a.dbPath)), dbPath: a.dbPath };
   const present = all.filter((e) => e.report?.unreachableReason !== 'missing');
@@ -78,18 +81,24 @@ const enableWal: Factory = (ctx) => async (arg) => {
     const go = t('Enable WAL');
     const detail = [
       t('Switches {0} to write-ahead logging, so readers and the proxy stop blocking each other (RUNBOOK-002 option 1).', name),
-      t('The proxy may keep running: the doctor retries between its commits. No committed row is touched.'),
-      backup ? t('A backup goes to {0} first.', path.join(path.dirname(e.dbPath), 'backups')) : t('No backup first (tracedb.backupBeforeRepair is off).'),
+      t('The proxy may keep running: the doctor retries between its commits, each try holding the lock for a few milliseconds, well inside the proxy\'s 5 s busy timeout. Only two header bytes change; no committed row is touched.'),
+      backup
+        ? t('Then a backup goes to {0}, copied from a WAL snapshot: the proxy is not paused for it.', path.join(path.dirname(e.dbPath), 'backups'))
+        : t('No backup (tracedb.backupBeforeRepair is off).'),
     ].join('\n\n');
     if ((await vscode.window.showWarningMessage(t('Enable WAL on {0}?', name), { modal: true, detail }, go)) !== go) return;
   }
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: t('Enabling WAL on {0}', name) },
-    (progress) => ctx.request(proto.enableWal, { dbPath: e.dbPath, backup, timeoutMs: enableWalTimeoutMs() }, progress),
+    { location: vscode.ProgressLocation.Notification, title: t('Enabling WAL on {0}', name), cancellable: true },
+    (progress, token) => {
+      progress.report({ message: t('switching…') });
+      return ctx.request(proto.enableWal, { dbPath: e.dbPath, backup, timeoutMs: enableWalTimeoutMs() }, progress, token);
+    },
   );
   await fullCheck(ctx, e).catch(() => undefined);
   if (result.ok) {
-    void vscode.window.showInformationMessage(result.backupPath ? `${result.message} ${t('Backup: {0}', result.backupPath)}` : result.message);
+    if (result.backupError) void vscode.window.showWarningMessage(result.message);
+    else void vscode.window.showInformationMessage(result.backupPath ? `${result.message} ${t('Backup: {0}', result.backupPath)}` : result.message);
     return result;
   }
   const kill = t('Kill Blocking Process');
@@ -139,14 +148,20 @@ const showHolders: Factory = (ctx) => async (arg) => {
   }
   const pick = await vscode.window.showQuickPick(
     sample.holders.map((h) => ({
-      label: `$(${h.self ? 'pulse' : h.locks.length ? 'lock' : 'terminal'}) PID ${h.pid}`,
-      description: `${h.label}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`,
+      label: `$(${h.self ? 'pulse' : h.blocker ? 'error' : h.locks.length ? 'lock' : 'terminal'}) PID ${h.pid}`,
+      description: `${h.label}${h.blocker ? ` · ${t('blocking the proxy')}` : ''}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`,
       detail: h.command,
       holder: h,
     })),
-    { placeHolder: t('Processes with {0} open; pick one to stop it', path.basename(e.dbPath)), matchOnDetail: true },
+    { placeHolder: t('Processes with {0} open', path.basename(e.dbPath)), matchOnDetail: true },
   );
-  if (pick && !pick.holder.self) await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: pick.holder.pid });
+  // Showing is not killing: a pick offers the stop, it never stops by itself.
+  if (pick && !pick.holder.self && pick.holder.kind !== 'proxy' && pick.holder.kind !== 'proxy-launcher') {
+    const kill = t('Kill Blocking Process');
+    if ((await vscode.window.showInformationMessage(`PID ${pick.holder.pid} ${pick.holder.label}: ${pick.holder.command}`, kill)) === kill) {
+      await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: pick.holder.pid });
+    }
+  }
   return sample;
 };
 
@@ -156,24 +171,41 @@ const killBlocker: Factory = (ctx) => async (arg) => {
   if (!e) return;
   const a = argsOf(arg);
   const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
-  const killable = sample.holders.filter((h) => !h.self);
+  // The proxy is what the blocker blocks, never the blocker: stopping it is Restart Proxy's job.
+  const isProxy = (h: proto.Holder) => h.kind === 'proxy' || h.kind === 'proxy-launcher';
+  const killable = sample.holders.filter((h) => !h.self && !isProxy(h));
   let pid = a.pid ?? a.pids?.[0];
   if (pid === undefined) {
+    const blockers = killable.filter((h) => h.blocker);
     if (!killable.length) {
-      void vscode.window.showInformationMessage(t('No process holds {0}; nothing to kill.', path.basename(e.dbPath)));
+      void vscode.window.showInformationMessage(t('No process other than the proxy has {0} open; nothing to kill.', path.basename(e.dbPath)));
       return;
     }
-    const sorted = [...killable].sort((x, y) => y.locks.length - x.locks.length);
-    const pick = await vscode.window.showQuickPick(
-      sorted.map((h) => ({ label: `PID ${h.pid}`, description: `${h.label}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`, detail: h.command, pid: h.pid })),
-      { placeHolder: t('Which process should stop?') },
-    );
-    if (!pick) return;
-    pid = pick.pid;
+    if (blockers.length === 1) pid = blockers[0].pid;
+    else {
+      const sorted = [...killable].sort((x, y) => Number(!!y.blocker) - Number(!!x.blocker) || y.locks.length - x.locks.length);
+      const pick = await vscode.window.showQuickPick(
+        sorted.map((h) => ({
+          label: `${h.blocker ? '$(error)' : '$(terminal)'} PID ${h.pid}`,
+          description: `${h.label}${h.blocker ? ` · ${t('blocking the proxy')}` : ''}${h.locks.length ? ` · ${h.locks.join(', ')}` : ''}`,
+          detail: h.command,
+          pid: h.pid,
+        })),
+        { placeHolder: t('Which process should stop?') },
+      );
+      if (!pick) return;
+      pid = pick.pid;
+    }
   }
   const h = sample.holders.find((x) => x.pid === pid);
   if (!h) {
     void vscode.window.showWarningMessage(t('PID {0} no longer has {1} open.', pid, path.basename(e.dbPath)));
+    return;
+  }
+  if (isProxy(h)) {
+    const restart = t('Restart Proxy');
+    const choice = await vscode.window.showWarningMessage(t('PID {0} is the proxy itself ({1}), not a blocker. Restart Proxy stops and starts it.', pid, h.label), restart);
+    if (choice === restart) await vscode.commands.executeCommand('tracedb.restartProxy', { dbPath: e.dbPath });
     return;
   }
   const protectedPids = [process.pid, process.ppid];
@@ -276,19 +308,48 @@ const showFixes: Factory = (ctx) => async () => {
   return pick?.run();
 };
 
-const chooseDatabase: Factory = (ctx) => async () => {
-  const folder = vscode.workspace.workspaceFolders?.length === 1 ? vscode.workspace.workspaceFolders[0] : await vscode.window.showWorkspaceFolderPick();
+/**
+ * Picks the folder's trace DB among the ones found (the running proxy's first), or any
+ * file; the choice is remembered per folder. tracedb.databasePath, when set, still wins.
+ */
+const chooseDatabase: Factory = (ctx) => async (arg) => {
+  const given = arg && typeof arg === 'object' && 'candidate' in arg ? (arg as { candidate: { folderUri: string; dbPath: string } }).candidate : undefined;
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+  const folder = given
+    ? folders.find((f) => f.uri.toString() === given.folderUri)
+    : folders.length === 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick();
   if (!folder) return;
-  const picked = await vscode.window.showOpenDialog({
-    defaultUri: folder.uri,
-    canSelectMany: false,
-    openLabel: t('Use as Trace Database'),
-    filters: { [t('SQLite databases')]: ['db', 'sqlite', 'sqlite3'], [t('All files')]: ['*'] },
-  });
-  if (!picked?.[0]) return;
-  const rel = path.relative(folder.uri.fsPath, picked[0].fsPath);
-  await vscode.workspace.getConfiguration('tracedb', folder.uri).update('databasePath', rel.startsWith('..') ? picked[0].fsPath : rel, vscode.ConfigurationTarget.WorkspaceFolder);
+  let dbPath = given?.dbPath;
+  if (!dbPath) {
+    const entry = ctx.store.all().find((e) => e.folderUri === folder.uri.toString());
+    const browse = { label: `$(folder-opened) ${t('Browse…')}`, dbPath: undefined as string | undefined };
+    const items = (entry?.candidates ?? []).map((c) => ({
+      label: `${c.dbPath === entry?.dbPath ? '$(check)' : '$(database)'} ${path.relative(folder.uri.fsPath, c.dbPath) || c.dbPath}`,
+      description: candidateDescription(c),
+      dbPath: c.dbPath as string | undefined,
+    }));
+    const pick = await vscode.window.showQuickPick([...items, browse], { placeHolder: t('Which trace database does the proxy in {0} use?', folder.name) });
+    if (!pick) return;
+    dbPath = pick.dbPath;
+    if (!dbPath) {
+      const picked = await vscode.window.showOpenDialog({
+        defaultUri: folder.uri,
+        canSelectMany: false,
+        openLabel: t('Use as Trace Database'),
+        filters: { [t('SQLite databases')]: ['db', 'sqlite', 'sqlite3'], [t('All files')]: ['*'] },
+      });
+      if (!picked?.[0]) return;
+      dbPath = picked[0].fsPath;
+    }
+  }
+  await ctx.choice.remember(folder.uri.toString(), dbPath);
+  if (vscode.workspace.getConfiguration('tracedb', folder.uri).get<string>('databasePath', '')) {
+    void vscode.window.showInformationMessage(t('tracedb.databasePath is set for {0} and still decides; clear it to use your pick.', folder.name));
+  }
   await ctx.sendWatchList();
+  return dbPath;
 };
 
 export const COMMANDS: Record<string, Factory> = {

@@ -1,7 +1,5 @@
 // Settings, read fresh on every access (rust-analyzer's pattern): no stale copies.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { WatchedDatabase } from '../protocol';
 
 const SECTION = 'tracedb';
 
@@ -19,20 +17,19 @@ export function pollIntervalMs(): number {
   return vscode.workspace.getConfiguration(SECTION).get<number>('pollIntervalMs', 2000);
 }
 
-/** One trace DB per workspace folder, at the folder's own `tracedb.databasePath`. */
-export function watchedDatabases(): WatchedDatabase[] {
-  return (vscode.workspace.workspaceFolders ?? [])
-    .filter((f) => f.uri.scheme === 'file')
-    .map((folder) => {
-      const cfg = vscode.workspace.getConfiguration(SECTION, folder.uri);
-      const db = cfg.get<string>('databasePath', '.ai-tests/traces.db');
-      const log = cfg.get<string>('logPath', 'packages/proxy/logs/error.log');
-      return {
-        folderUri: folder.uri.toString(),
-        dbPath: path.resolve(folder.uri.fsPath, db),
-        ...(log ? { logPath: path.resolve(folder.uri.fsPath, log) } : {}),
-      };
-    });
+/** tracedb.databasePath for a folder, when the user set one (it overrides discovery). */
+export function databaseSetting(folder: vscode.Uri): string | undefined {
+  return vscode.workspace.getConfiguration(SECTION, folder).get<string>('databasePath', '').trim() || undefined;
+}
+
+/** tracedb.logPath for a folder, when the user set one; otherwise the log is found beside the DB. */
+export function logSetting(folder: vscode.Uri): string | undefined {
+  return vscode.workspace.getConfiguration(SECTION, folder).get<string>('logPath', '').trim() || undefined;
+}
+
+/** Restart Proxy tees the proxy's stdout into <proxy dir>/logs/proxy.log (the proxy keeps no log file itself). */
+export function keepProxyLog(folder: vscode.Uri): boolean {
+  return vscode.workspace.getConfiguration(`${SECTION}.proxy`, folder).get<boolean>('keepLog', true);
 }
 
 export function autoCheckOnOpen(): boolean {
@@ -48,13 +45,12 @@ export function enableWalTimeoutMs(): number {
 }
 
 /**
- * The proxy's shell commands. Declared restrictedConfigurations in package.json, so in
- * an untrusted workspace VS Code hands back only user/default values; and the commands
- * that run them refuse to run untrusted anyway.
+ * The proxy's shell commands, when set. Declared restrictedConfigurations in package.json,
+ * so in an untrusted workspace VS Code hands back only user/default values; and the
+ * commands that run them refuse to run untrusted anyway. Unset start command: the server
+ * reads the proxy's package.json for one that works.
  */
-export function proxyCommand(kind: 'start' | 'test', folder: vscode.Uri): string {
+export function proxyCommand(kind: 'start' | 'test', folder: vscode.Uri): string | undefined {
   const cfg = vscode.workspace.getConfiguration(`${SECTION}.proxy`, folder);
-  return kind === 'start'
-    ? cfg.get<string>('startCommand', 'pnpm --filter @traceforge/proxy start')
-    : cfg.get<string>('testCommand', 'pnpm --filter @traceforge/proxy test storage-sqlite');
+  return cfg.get<string>(kind === 'start' ? 'startCommand' : 'testCommand', '').trim() || undefined;
 }

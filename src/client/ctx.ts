@@ -4,26 +4,30 @@
 import * as vscode from 'vscode';
 import { State, WorkDoneProgress, type LanguageClient, type ProgressToken, type RequestType } from 'vscode-languageclient/node';
 import * as proto from '../protocol';
-import { minBusyTimeoutMs, watchedDatabases, pollIntervalMs } from './config';
+import { minBusyTimeoutMs, pollIntervalMs } from './config';
+import { DatabaseChoice } from './databaseChoice';
 import { HealthStore } from './healthStore';
 
 export class ServerNotRunning extends Error {}
 
 export class Ctx implements vscode.Disposable {
   readonly store = new HealthStore();
+  readonly choice: DatabaseChoice;
   private tokenSeq = 0;
 
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
     readonly client: LanguageClient,
-  ) {}
+  ) {
+    this.choice = new DatabaseChoice(extension.workspaceState);
+  }
 
   get running(): boolean {
     return this.client.state === State.Running;
   }
 
-  async request<P, R>(type: RequestType<P, R, void>, params: P, progress?: vscode.Progress<{ message?: string; increment?: number }>): Promise<R> {
+  async request<P, R>(type: RequestType<P, R, void>, params: P, progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken): Promise<R> {
     if (!this.running) throw new ServerNotRunning(vscode.l10n.t('The Trace DB Doctor server is not running. Run "Trace DB: Restart Doctor Server".'));
     const started = performance.now();
     let sub: vscode.Disposable | undefined;
@@ -41,7 +45,7 @@ export class Ctx implements vscode.Disposable {
       sent = { ...params, workDoneToken: token };
     }
     try {
-      const result = await this.client.sendRequest(type, sent);
+      const result = await (token ? this.client.sendRequest(type, sent, token) : this.client.sendRequest(type, sent));
       this.log.info(`${type.method} ${Math.round(performance.now() - started)} ms`);
       return result;
     } catch (e) {
@@ -54,9 +58,30 @@ export class Ctx implements vscode.Disposable {
 
   /** Tells the server which databases to watch (start, folder change, setting change). */
   async sendWatchList(): Promise<void> {
-    const databases = watchedDatabases();
-    this.store.setTargets(databases);
+    const resolved = await this.choice.resolveAll((root) => this.request(proto.discover, { root }));
+    this.store.setTargets(resolved);
+    const databases = resolved.map(({ folderUri, dbPath, logPath }) => ({ folderUri, dbPath, ...(logPath ? { logPath } : {}) }));
     await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
+  }
+
+  /**
+   * Resolves once every watched folder has its first report, so a command run in the
+   * first seconds of a window (the palette shows them at once) acts on a known state.
+   * Shows progress when it has to wait; gives up after `timeoutMs`.
+   */
+  async whenReported(timeoutMs = 20000): Promise<void> {
+    if (this.store.reported()) return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Trace DB Doctor: looking at the trace database…') }, () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const sub = this.store.onDidChange(() => this.store.reported() && done());
+        function done() {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve();
+        }
+      }),
+    );
   }
 
   /** Shows an error; a user-facing one as it is, anything else with "Open Output". */

@@ -3,7 +3,8 @@
 // auto-check all render from here.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { HealthReport, WatchedDatabase } from '../protocol';
+import type { HealthReport } from '../protocol';
+import type { ResolvedDatabase } from './databaseChoice';
 import type { DbEntry } from './presentation';
 
 export class HealthStore implements vscode.Disposable {
@@ -13,7 +14,7 @@ export class HealthStore implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   /** Replaces the set of watched databases, keeping reports of those still watched. */
-  setTargets(targets: WatchedDatabase[]): void {
+  setTargets(targets: ResolvedDatabase[]): void {
     const next = new Map<string, DbEntry>();
     for (const t of targets) {
       const old = this.entries.get(t.folderUri);
@@ -31,6 +32,12 @@ export class HealthStore implements vscode.Disposable {
     e.report = report;
     void vscode.commands.executeCommand('setContext', 'tracedb.hasDatabase', this.hasDatabase());
     this.changed.fire(e);
+  }
+
+  /** True once the server has reported on every watched database (and there is at least one). */
+  reported(): boolean {
+    const all = this.all();
+    return all.length > 0 && all.every((e) => e.report !== undefined);
   }
 
   all(): DbEntry[] {

@@ -43,6 +43,7 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     item.iconPath = new vscode.ThemeIcon(m.icon, m.color ? new vscode.ThemeColor(m.color) : undefined);
     if (m.tooltip) item.tooltip = new vscode.MarkdownString().appendText(m.tooltip);
     item.contextValue = m.contextValue;
+    if (m.candidate) item.command = { command: 'tracedb.chooseDatabase', title: vscode.l10n.t('Watch This Database'), arguments: [{ candidate: m.candidate }] };
     return item;
   }
 

@@ -3,13 +3,18 @@
 // only copy these models into VS Code objects.
 import * as path from 'node:path';
 import { describeLock, FIX_TITLES, formatBytes } from '../engine/labels';
-import type { Finding, FixId, HealthReport, Severity } from '../protocol';
+import type { DbCandidate, Finding, FixId, HealthReport, Severity } from '../protocol';
 
 export interface DbEntry {
   folderUri: string;
   folderName: string;
   dbPath: string;
   logPath?: string;
+  /** False when no log file exists: the proxy logs to stdout. */
+  logExists?: boolean;
+  /** Every trace DB found for the folder, best first. */
+  candidates?: DbCandidate[];
+  chosenBy?: 'setting' | 'remembered' | 'discovered';
   report?: HealthReport;
 }
 
@@ -68,6 +73,8 @@ export function statusModel(entries: DbEntry[]): StatusModel {
     const prefix = present.length > 1 ? `**${e.folderName}**: ` : '';
     tooltip.push(`${prefix}${statusCause(er)}${er.traceCount ? ` · ${er.traceCount.estimate ? '≈' : ''}${er.traceCount.value.toLocaleString('en-US')} traces` : ''}`);
     for (const f of er.findings.filter((x) => x.severity !== 'info').slice(0, 4)) tooltip.push(`- ${f.severity === 'error' ? '$(error)' : '$(warning)'} ${f.title}`);
+    const others = (e.candidates ?? []).filter((c) => c.exists && c.dbPath !== e.dbPath);
+    if (others.length) tooltip.push(`- $(search) Also found: ${others.map((c) => `\`${c.dbPath.replace(/`/g, "'")}\` (${candidateDescription(c)})`).join(', ')}`);
   }
   return { visible: true, level, text: `${icon} ${statusCause(r)}`, tooltip, entry: worst };
 }
@@ -117,6 +124,23 @@ export function fixChoices(entries: DbEntry[]): FixChoice[] {
   return out;
 }
 
+// ---------------------------------------------------------------- databases found
+
+const SOURCE_TEXT: Record<DbCandidate['source'], string> = {
+  'proxy-open': 'open by the running proxy',
+  env: 'TRACEFORGE_SQLITE_PATH',
+  'proxy-dir': "the proxy's folder (packages/proxy)",
+  root: 'the repository root',
+  found: 'found in the workspace',
+};
+
+/** One line on where a candidate DB comes from and whether it is there. */
+export function candidateDescription(c: DbCandidate): string {
+  const parts = [c.openByProxy.length ? `open by the proxy (PID ${c.openByProxy.join(', ')})` : SOURCE_TEXT[c.source]];
+  if (!c.exists) parts.push('not created yet');
+  return parts.join(' · ');
+}
+
 // ---------------------------------------------------------------- tree
 
 export interface TreeNodeModel {
@@ -134,6 +158,8 @@ export interface TreeNodeModel {
   expanded?: boolean;
   /** For holder and finding nodes: the processes they are about. */
   pids?: number[];
+  /** For a found database: clicking it makes it the folder's watched DB. */
+  candidate?: { folderUri: string; dbPath: string };
   dbPath: string;
 }
 
@@ -245,10 +271,40 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
     ),
   });
 
+  const others = (e.candidates ?? []).filter((c) => c.exists && c.dbPath !== e.dbPath);
+  if (others.length) {
+    const current = (e.candidates ?? []).find((c) => c.dbPath === e.dbPath);
+    sections.push({
+      id: `${id}/found`,
+      label: 'Databases found',
+      description: String(others.length + 1),
+      icon: 'search',
+      dbPath: id,
+      tooltip: 'Every trace database the proxy in this folder may use. Click one to watch it instead (remembered for this folder).',
+      expanded: true,
+      children: [
+        leaf(id, 'found/current', path.basename(path.dirname(path.dirname(e.dbPath))) + '/.ai-tests/' + path.basename(e.dbPath), `watched · ${current ? candidateDescription(current) : e.chosenBy === 'setting' ? 'tracedb.databasePath' : 'chosen'}`, 'eye', id, { tooltip: e.dbPath }),
+        ...others.map((c) =>
+          leaf(id, `found/${c.dbPath}`, path.basename(path.dirname(path.dirname(c.dbPath))) + '/.ai-tests/' + path.basename(c.dbPath), candidateDescription(c), c.openByProxy.length ? 'warning' : 'database', id, {
+            tooltip: `${c.dbPath}\nClick to watch this database instead.`,
+            candidate: { folderUri: e.folderUri, dbPath: c.dbPath },
+            contextValue: 'dbCandidate',
+          }),
+        ),
+      ],
+    });
+  }
+
   if (r.log) {
     const l = r.log;
     const children: TreeNodeModel[] = [];
-    if (!l.exists) children.push(leaf(id, 'log/missing', 'No log file', l.path, 'info', id));
+    if (!l.exists) {
+      children.push(
+        leaf(id, 'log/missing', 'No log file', 'the proxy logs to stdout', 'info', id, {
+          tooltip: `The proxy writes its log to stdout only, so there is nothing to count yet. Restart Proxy keeps its output in ${l.path}; or start it with \`… 2>&1 | tee -a ${l.path}\`, or set tracedb.logPath.`,
+        }),
+      );
+    }
     else {
       children.push(leaf(id, 'log/count', '"database is locked"', `${l.lockErrors}${l.complete ? '' : ' (tail)'}`, l.lockErrors ? 'warning' : 'check', id, { contextValue: l.lockErrors ? 'fix:openLog' : undefined }));
       if (l.first) children.push(leaf(id, 'log/first', 'First', l.first, 'history', id));

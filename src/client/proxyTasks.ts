@@ -5,24 +5,26 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as proto from '../protocol';
-import { proxyCommand } from './config';
+import { keepProxyLog, proxyCommand } from './config';
 import type { Ctx } from './ctx';
 import type { DbEntry } from './presentation';
 
 const t = vscode.l10n.t;
 const WATCH_AFTER_RESTART_MS = 15000;
+/** The proxy's own storage test (TRACEFORGE.md § Its tests), when tracedb.proxy.testCommand is not set. */
+const DEFAULT_TEST_COMMAND = 'pnpm --filter @traceforge/proxy test storage-sqlite';
 
 function folderOf(e: DbEntry): vscode.WorkspaceFolder | undefined {
   return e.folderUri ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(e.folderUri)) : vscode.workspace.workspaceFolders?.[0];
 }
 
-function proxyTask(folder: vscode.WorkspaceFolder, action: 'startProxy' | 'testProxy', command: string, background: boolean): vscode.Task {
+function proxyTask(folder: vscode.WorkspaceFolder, action: 'startProxy' | 'testProxy', command: string, background: boolean, env?: Record<string, string>): vscode.Task {
   const task = new vscode.Task(
     { type: 'tracedb', action },
     folder,
     action === 'startProxy' ? t('Start proxy') : t('Proxy storage test'),
     'Trace DB',
-    new vscode.ShellExecution(command, { cwd: folder.uri.fsPath }),
+    new vscode.ShellExecution(command, { cwd: folder.uri.fsPath, ...(env ? { env } : {}) }),
   );
   task.isBackground = background;
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
@@ -52,22 +54,36 @@ function exitCodeOf(execution: vscode.TaskExecution): Promise<number | undefined
 export async function restartProxy(ctx: Ctx, e: DbEntry, confirmed: boolean): Promise<string | undefined> {
   const folder = folderOf(e);
   if (!folder) return;
-  const command = proxyCommand('start', folder.uri);
+  const launch = await ctx.request(proto.proxyLaunch, { root: folder.uri.fsPath, dbPath: e.dbPath, custom: proxyCommand('start', folder.uri), keepLog: keepProxyLog(folder.uri) });
+  if (!launch.command) {
+    const open = t('Open Settings');
+    if ((await vscode.window.showWarningMessage(launch.reason, open)) === open) await vscode.commands.executeCommand('workbench.action.openSettings', 'tracedb.proxy.startCommand');
+    return;
+  }
   const before = e.report;
   const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
-  const running = sample.holders.filter((h) => !h.self && (h.kind === 'proxy' || h.locks.length > 0));
-  if (running.length) {
-    const stop = t('Stop and Restart');
-    const keep = t('Start Without Stopping');
-    const detail = running.map((h) => `PID ${h.pid} ${h.label}: ${h.command}`).join('\n');
-    const choice = confirmed ? stop : await vscode.window.showWarningMessage(t('Stop the process holding {0} before starting the proxy?', path.basename(e.dbPath)), { modal: true, detail }, stop, keep);
-    if (!choice) return;
-    if (choice === stop) {
-      for (const h of running) await vscode.commands.executeCommand('tracedb.killBlocker', { dbPath: e.dbPath, pid: h.pid, confirmed });
+  const proxies = sample.holders.filter((h) => h.kind === 'proxy');
+  const blockers = sample.holders.filter((h) => h.blocker);
+  if (!confirmed) {
+    const go = t('Restart Proxy');
+    const detail = [
+      proxies.length ? t('Stops (SIGTERM, with its launcher):\n{0}', proxies.map((h) => `PID ${h.pid} ${h.label}: ${h.command}`).join('\n')) : t('No proxy process has the database open.'),
+      t('Then runs: {0}\n{1}', launch.command, launch.reason),
+      ...(launch.env && Object.keys(launch.env).length ? [t('Keeps the running proxy\'s settings: {0}', Object.keys(launch.env).join(', '))] : []),
+      ...(blockers.length ? [t('Not touched: {0}. Kill Blocking Process stops it.', blockers.map((h) => `PID ${h.pid} (${h.label})`).join(', '))] : []),
+    ].join('\n\n');
+    if ((await vscode.window.showWarningMessage(t('Restart the proxy that writes {0}?', path.basename(e.dbPath)), { modal: true, detail }, go)) !== go) return;
+  }
+  if (proxies.length) {
+    const stopped = await ctx.request(proto.stopProxy, { dbPath: e.dbPath, protectedPids: [process.pid, process.ppid] });
+    ctx.log.info(`Restart Proxy: ${stopped.message}`);
+    if (stopped.stopped.some((s) => !s.exited)) {
+      void vscode.window.showWarningMessage(t('The proxy did not stop, so no second one was started: {0}', stopped.message));
+      return stopped.message;
     }
   }
-  await vscode.tasks.executeTask(proxyTask(folder, 'startProxy', command, true));
-  ctx.log.info(`Restart Proxy: started "${command}" in ${folder.uri.fsPath}`);
+  await vscode.tasks.executeTask(proxyTask(folder, 'startProxy', launch.command, true, launch.env));
+  ctx.log.info(`Restart Proxy: started "${launch.command}" in ${folder.uri.fsPath} (${launch.reason})`);
 
   // Verify: watch what the server pushes for a while; no stuck lock and no new lock error means fixed.
   const errorsBefore = before?.log?.lockErrors ?? 0;
@@ -103,7 +119,7 @@ export async function runVerification(ctx: Ctx, e: DbEntry): Promise<Verificatio
     const walActive = report.journalMode === 'wal';
 
     progress.report({ message: t('2/3 the proxy\'s storage test') });
-    const execution = await vscode.tasks.executeTask(proxyTask(folder, 'testProxy', proxyCommand('test', folder.uri), false));
+    const execution = await vscode.tasks.executeTask(proxyTask(folder, 'testProxy', proxyCommand('test', folder.uri) ?? DEFAULT_TEST_COMMAND, false));
     const proxyTestExit = await exitCodeOf(execution);
 
     progress.report({ message: t('3/3 concurrent writers on a copy') });

@@ -6,6 +6,13 @@
 // What works: retry the statement on a fresh connection after a short random pause,
 // so the attempt lands between two of the proxy's commits. Nothing is rewritten but
 // the header bytes 18-19, so no committed row can be lost.
+//
+// Backup policy: switch first, back up after. The switch rewrites no content, so it
+// needs no backup to be undone, and it must not wait for one: in rollback mode a
+// consistent copy pauses the proxy for the whole copy (too long on a big DB) and a
+// stepped copy restarts on every commit and never finishes (issue 9). Once in WAL
+// mode, a backup reads a snapshot that never blocks the proxy. A failed backup after
+// the switch is reported (`backupError`) but the switch stands.
 import * as path from 'node:path';
 import { backupDatabase } from './backup';
 import { DoctorError } from './errors';
@@ -14,23 +21,35 @@ import { filesystemOf } from './filesystem';
 import { readHeader } from './header';
 import { normaliseJournalMode } from './inspect';
 import { sampleLocks } from './locks';
+import { recordWalSwitch } from './walMarker';
 import { isBusy, withConnection } from './sqlite';
 import type { EnableWalResult, Holder, JournalMode, ProgressEvent } from './types';
 
 export interface EnableWalOptions {
   /** How long to keep retrying under load; default 5000 ms. */
   timeoutMs?: number;
-  /** Back up first (into `<db folder>/backups/`). */
+  /** Back up after switching, from a WAL snapshot (into `<db folder>/backups/`). */
   backup?: boolean;
   /** Enable WAL even on a filesystem where it is unsafe. */
   force?: boolean;
   onProgress?: (e: ProgressEvent) => void;
-  /** For cancellation from the UI. */
+  /** For cancellation from the UI: checked between attempts and between backup steps. */
   signal?: AbortSignal;
 }
 
 const MIN_PAUSE_MS = 2;
 const MAX_PAUSE_MS = 20;
+
+/** The backup the user asked for, from a WAL snapshot: the proxy keeps writing meanwhile. */
+async function backupAfterSwitch(dbPath: string, opts: EnableWalOptions): Promise<{ backupPath?: string; backupError?: string }> {
+  // backupDatabase reports its own stage: 'Backing up (WAL snapshot, the proxy is not paused)… N%'.
+  try {
+    const r = await backupDatabase(dbPath, { onProgress: opts.onProgress, signal: opts.signal });
+    return { backupPath: r.path };
+  } catch (e) {
+    return { backupError: (e as Error).message };
+  }
+}
 
 /** A fresh connection's answer: the mode any new connection (the proxy's next one) gets. */
 export async function readJournalMode(dbPath: string): Promise<JournalMode> {
@@ -73,12 +92,7 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
     throw new DoctorError(`WAL was not enabled: ${name} is on ${fsInfo.fsType} (${fsInfo.mountPoint}), where ${fsInfo.reason}. Move the database to a local disk, or force it if you know all its users are on this machine.`);
   }
 
-  let backupPath: string | undefined;
-  if (opts.backup) {
-    opts.onProgress?.({ message: 'Backing up before the change…' });
-    backupPath = (await backupDatabase(dbPath, { onProgress: opts.onProgress })).path;
-  }
-
+  opts.onProgress?.({ message: 'Switching to WAL…' });
   let attempts = 0;
   let lastError = '';
   let switched = false;
@@ -109,6 +123,10 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
   const journalMode = await readJournalMode(dbPath).catch(() => 'unknown' as JournalMode);
   const durationMs = Math.round(performance.now() - started);
   if (switched && journalMode === 'wal') {
+    // Dates the switch for every later look (CLI or server): lock errors logged before it are history.
+    await recordWalSwitch(dbPath);
+    const switchedMsg = `${name} is now in WAL mode (verified from a fresh connection; ${attempts} attempt${attempts === 1 ? '' : 's'}, ${durationMs} ms).`;
+    const backup = opts.backup ? await backupAfterSwitch(dbPath, opts) : {};
     return {
       ...base,
       ok: true,
@@ -116,17 +134,25 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
       journalMode,
       previousMode: 'delete',
       alreadyWal: false,
-      durationMs,
-      ...(backupPath ? { backupPath } : {}),
-      message: `${name} is now in WAL mode (verified from a fresh connection; ${attempts} attempt${attempts === 1 ? '' : 's'}, ${durationMs} ms).`,
+      durationMs: Math.round(performance.now() - started),
+      ...backup,
+      message: backup.backupError
+        ? `${switchedMsg} The backup after the switch failed: ${backup.backupError} WAL mode is on regardless; run Back Up Database to try again.`
+        : switchedMsg,
     };
   }
 
   const sample = await sampleLocks(dbPath);
-  const blockers = sample.holders.filter((h) => !h.self && h.locks.length > 0);
+  // The switch needs every other connection to let go for an instant. A process other than
+  // the proxy that holds a lock is the one to stop; the proxy itself only needs a restart.
+  const holding = sample.holders.filter((h) => !h.self && h.locks.length > 0);
+  const blockers = holding.filter((h) => h.kind !== 'proxy' && h.kind !== 'proxy-launcher').sort((a, b) => Number(!!b.blocker) - Number(!!a.blocker));
+  const proxies = holding.filter((h) => h.kind === 'proxy');
   const named = blockers.length
-    ? ` Holding it: ${blockers.map((b) => `PID ${b.pid} (${b.label}, ${b.locks.join('+')})`).join(', ')}. Stop or restart that process, then try again.`
-    : ' No process holds a lock right now: the proxy is committing back to back. Try again, or restart the proxy.';
+    ? ` Holding it: ${blockers.map((b) => `PID ${b.pid} (${b.label}, ${b.locks.join('+')})`).join(', ')}. Stop that process (Kill Blocking Process), then try again.`
+    : proxies.length
+      ? ` Only the proxy holds it (PID ${proxies.map((p) => p.pid).join(', ')}): it is committing back to back. Try again, or restart the proxy.`
+      : ' No process holds a lock right now: the proxy is committing back to back. Try again, or restart the proxy.';
   return {
     ...base,
     ok: false,
@@ -136,7 +162,6 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
     alreadyWal: false,
     durationMs,
     blockers,
-    ...(backupPath ? { backupPath } : {}),
     message: `Could not switch ${name} to WAL within ${Math.round(timeoutMs / 1000)} s (${attempts} attempts, last: ${lastError}).${named}`,
   };
 }

@@ -39,6 +39,8 @@ export interface FindingInput {
   integrity?: IntegrityResult;
   /** Lock errors in the log when this inspector first saw the DB in WAL mode. */
   logErrorsBeforeWal?: number;
+  /** Epoch ms of the switch to WAL, when the doctor did it or saw it (walMarker.ts). */
+  walSince?: number;
   now: number;
 }
 
@@ -167,14 +169,36 @@ export function deriveFindings(input: FindingInput): Finding[] {
     else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED')) activeWriters.push(pid);
   }
   if (stuckWriters.length) {
-    out.push({
-      code: 'stuck-writer',
-      severity: 'error',
-      title: `Write lock held by ${stuckWriters.map((p) => `PID ${p}`).join(', ')}`,
-      message: `${who(stuckWriters, input.holders)} has held a write lock on ${name} for over a second: an open transaction that is not committing. Every other writer waits and then fails with "database is locked". Finish or stop that process (Kill Blocking Process), then restart the proxy.`,
-      fixes: ['showHolders', 'killBlocker', 'restartProxy'],
-      pids: stuckWriters,
-    });
+    const heldFor = (pid: number) => {
+      const since = Math.min(...(byPid.get(pid) ?? []).filter((l) => l.stuck).map((l) => l.since));
+      return Number.isFinite(since) ? ` for ${Math.max(1, Math.round((input.now - since) / 1000))} s` : '';
+    };
+    const lockOf = (pid: number) => [...new Set((byPid.get(pid) ?? []).filter((l) => l.stuck && WRITE_LOCKS.has(l.lock)).map((l) => l.lock))].join('+');
+    const kindOf = (pid: number) => input.holders.find((h) => h.pid === pid)?.kind;
+    const proxies = stuckWriters.filter((p) => kindOf(p) === 'proxy');
+    const others = stuckWriters.filter((p) => kindOf(p) !== 'proxy');
+    if (others.length) {
+      // Naming the wrong process is the most dangerous thing the doctor can do: the one
+      // to stop is the blocker, never the proxy it blocks.
+      out.push({
+        code: 'stuck-writer',
+        severity: 'error',
+        title: `Blocked by ${others.map((p) => `PID ${p} (${input.holders.find((h) => h.pid === p)?.label ?? 'unknown process'})`).join(', ')}`,
+        message: `${others.map((p) => `${who([p], input.holders)} has held ${lockOf(p)} on ${name}${heldFor(p)}`).join('; ')}: an open write transaction that is not committing. The proxy cannot commit meanwhile; after its busy timeout it fails with "database is locked". Finish that transaction in that process, or stop it (Kill Blocking Process: its uncommitted changes are rolled back, committed rows stay).`,
+        fixes: ['killBlocker', 'showHolders'],
+        pids: others,
+      });
+    }
+    if (proxies.length) {
+      out.push({
+        code: 'stuck-writer',
+        severity: 'error',
+        title: `The proxy holds the write lock (PID ${proxies.join(', ')})`,
+        message: `${who(proxies, input.holders)} has held ${proxies.map(lockOf).join(', ')} on ${name}${heldFor(proxies[0])}: a long or stuck transaction in the proxy itself. Other writers wait and fail. Restart the proxy; if it recurs, review its transaction size (RUNBOOK-002 escalation).`,
+        fixes: ['restartProxy', 'showHolders'],
+        pids: proxies,
+      });
+    }
   }
   if (stuckReaders.length) {
     const walMode = input.journalMode === 'wal';
@@ -211,30 +235,7 @@ export function deriveFindings(input: FindingInput): Finding[] {
   }
 
   const log = input.log;
-  if (log?.exists && log.lockErrors > 0) {
-    const lastMs = log.last ? Date.parse(log.last) : undefined;
-    // Errors the doctor already counted before it saw the DB in WAL mode are the incident
-    // WAL fixed; only new ones keep the warning up.
-    const sinceWal = input.journalMode === 'wal' && input.logErrorsBeforeWal !== undefined ? log.lockErrors - input.logErrorsBeforeWal : undefined;
-    const recent = sinceWal !== undefined ? sinceWal > 0 : lastMs === undefined || input.now - lastMs < RECENT_LOG_MS;
-    const when = log.last ? `, last at ${log.last}` : '';
-    const partial = log.complete ? '' : ` (in the last ${mib(log.scannedBytes)} of the log)`;
-    out.push({
-      code: 'lock-errors-in-log',
-      severity: recent ? 'warning' : 'info',
-      title: `${log.lockErrors} "database is locked" in the proxy log`,
-      message: `The proxy logged "database is locked" ${log.lockErrors} time(s)${partial}${when}. ${
-        input.journalMode === 'wal'
-          ? recent
-            ? 'The database is in WAL mode now; if errors keep coming, raise the busy timeout in the storage code and look for a stuck writer.'
-            : sinceWal !== undefined
-              ? 'None since the database is in WAL mode: WAL seems to have fixed it.'
-              : 'None in the last hour: WAL mode seems to have fixed it.'
-          : 'Enable WAL and raise the busy timeout to stop them.'
-      }`,
-      fixes: input.journalMode === 'wal' ? ['openLog', 'increaseTimeout'] : ['openLog', 'enableWal', 'increaseTimeout'],
-    });
-  }
+  if (log?.exists && log.lockErrors > 0) out.push(logFinding(input, log));
 
   if (input.integrity && !input.integrity.ok) {
     out.push({
@@ -247,4 +248,48 @@ export function deriveFindings(input: FindingInput): Finding[] {
   }
 
   return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+}
+
+/** "3 h ago", "12 min ago", "just now": how long ago a lock error was logged. */
+export function ago(ms: number, now: number): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+/**
+ * Lock errors in the proxy's log. Recent ones (the last hour, and after the switch to WAL
+ * when that is known) are the incident: a warning. Older ones are history, reported as
+ * information ("last seen 3 h ago") so a healthy DB checks healthy.
+ */
+function logFinding(input: FindingInput, log: LogSummary): Finding {
+  const wal = input.journalMode === 'wal';
+  const lastMs = log.last ? Date.parse(log.last) : undefined;
+  const fresh = lastMs !== undefined && input.now - lastMs < RECENT_LOG_MS;
+  // Errors the doctor counted before it saw the DB in WAL mode are the incident WAL fixed.
+  const sinceWal = wal && input.logErrorsBeforeWal !== undefined ? log.lockErrors - input.logErrorsBeforeWal : undefined;
+  const afterSwitch = wal && input.walSince !== undefined && lastMs !== undefined ? lastMs > input.walSince : undefined;
+  let recent: boolean;
+  if (sinceWal !== undefined) recent = sinceWal > 0;
+  else if (afterSwitch !== undefined) recent = afterSwitch && fresh;
+  else recent = lastMs === undefined ? !wal : fresh;
+
+  const events = `${log.lockErrors} "database is locked" event${log.lockErrors === 1 ? '' : 's'}`;
+  const seen = lastMs !== undefined ? `last seen ${ago(lastMs, input.now)}` : 'no time in the log';
+  const partial = log.complete ? '' : ` (in the last ${mib(log.scannedBytes)} of the log)`;
+  const when = log.last ? ` The last one was at ${log.last}.` : '';
+  let advice: string;
+  if (!wal) advice = 'Enable WAL and keep the 5 s busy timeout to stop them.';
+  else if (recent) advice = 'The database is in WAL mode, yet they continue: look for a process holding the write lock (Locks now) and for long transactions in the proxy.';
+  else if (sinceWal !== undefined || afterSwitch === false) advice = 'None since the database was switched to WAL: WAL fixed them.';
+  else advice = 'None in the last hour: history, not a current problem.';
+  return {
+    code: 'lock-errors-in-log',
+    severity: recent ? 'warning' : 'info',
+    title: recent ? `${events} in the proxy log, ${seen}` : `Past lock errors in the log (${seen})`,
+    message: `The proxy logged ${events}${partial}.${when} ${advice}`,
+    fixes: wal ? ['openLog', 'showHolders'] : ['openLog', 'enableWal', 'increaseTimeout'],
+  };
 }

@@ -17,6 +17,7 @@ import { readHeader, type HeaderProblem } from './header';
 import { integrityCheck } from './integrity';
 import { sampleLocks } from './locks';
 import { LogTail } from './logScan';
+import { recordWalSwitch, walSwitchTime } from './walMarker';
 import { isBusy, sqliteCode, withConnection } from './sqlite';
 import type {
   DbHeader,
@@ -141,8 +142,15 @@ export class Inspector {
 
     const log = this.logTail ? await this.logTail.update() : undefined;
     if (journalMode !== 'wal') this.logErrorsBeforeWal = undefined;
-    else if (this.logErrorsBeforeWal === undefined && this.sawRollbackMode && log) this.logErrorsBeforeWal = log.lockErrors;
+    else if (this.logErrorsBeforeWal === undefined && this.sawRollbackMode) {
+      if (log) this.logErrorsBeforeWal = log.lockErrors;
+      // Whoever switched it (the proxy's new code, a sqlite3 shell), the CLI and a later
+      // server must date the switch the same way this inspector saw it.
+      if ((await walSwitchTime(dbPath)) === undefined) await recordWalSwitch(dbPath);
+    }
     if (journalMode !== 'wal' && journalMode !== 'unknown') this.sawRollbackMode = true;
+    // The switch time only matters for lock errors in WAL mode: read it only then.
+    const walSince = journalMode === 'wal' && log && log.lockErrors > 0 ? await walSwitchTime(dbPath) : undefined;
     const findings = deriveFindings({
       path: dbPath,
       files,
@@ -156,6 +164,7 @@ export class Inspector {
       log,
       integrity,
       logErrorsBeforeWal: this.logErrorsBeforeWal,
+      ...(walSince !== undefined ? { walSince } : {}),
       now: Date.now(),
     });
 
@@ -210,6 +219,7 @@ export class Inspector {
         }
       }
     }
+    await dateWriteLocksByJournal(this.dbPath, sample);
     this.previous = sample;
     this.previousMark = mark;
     return sample;
@@ -249,6 +259,41 @@ export class Inspector {
         }
       }),
     );
+  }
+}
+
+/**
+ * A rollback-journal write transaction creates `-journal` with its first change, so the
+ * journal's birth time dates the write lock better than the doctor's first sight of it:
+ * a one-shot check that sees RESERVED twice a second apart would otherwise say "held
+ * 1 s" of a lock held for minutes. (TraceForge uses journal_mode DELETE, where the
+ * journal lives exactly as long as the transaction; it never backdates past the process.)
+ */
+async function dateWriteLocksByJournal(dbPath: string, sample: LockSample): Promise<void> {
+  // Only locks already known to be stuck: dating must never turn a busy proxy's
+  // back-to-back transactions into a stuck one, only say how long a stuck one has lasted.
+  const writers = sample.locks.filter((l) => l.stuck && l.file === 'db' && !l.waiting && (l.lock === 'RESERVED' || l.lock === 'PENDING' || l.lock === 'EXCLUSIVE'));
+  if (!writers.length) return;
+  const st = await fs.stat(`${dbPath}-journal`).catch(() => undefined);
+  const born = st && st.size > 0 && st.birthtimeMs > 0 ? st.birthtimeMs : undefined;
+  if (born === undefined || born > sample.takenAt) return;
+  for (const pid of new Set(writers.map((l) => l.pid))) {
+    const started = await processStartMs(pid);
+    const since = Math.max(born, started ?? born);
+    for (const l of sample.locks) if (l.pid === pid && l.stuck && l.file === 'db' && since < l.since) l.since = since;
+  }
+}
+
+/** Epoch ms a process started (from /proc/PID/stat and the boot time), or undefined. */
+async function processStartMs(pid: number): Promise<number | undefined> {
+  try {
+    const [stat, procStat] = await Promise.all([fs.readFile(`/proc/${pid}/stat`, 'utf8'), fs.readFile('/proc/stat', 'utf8')]);
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(procStat)?.[1]);
+    // USER_HZ is 100 on every Linux Node runs on.
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,9 +1,10 @@
 // RUNBOOK-002 option 3 ("kill <PID>, be careful!") with the care built in
 // (DESIGN.md § Rules 4): only a process that has this database open right now; never
 // the doctor, its parent (the extension host), VS Code's own processes, or PID 1.
+import { readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { DoctorError } from './errors';
-import { sampleLocks } from './locks';
+import { classifyHolder, sampleLocks } from './locks';
 import type { Holder, LockSample } from './types';
 
 export type KillSignal = 'SIGTERM' | 'SIGKILL';
@@ -63,5 +64,84 @@ export async function killHolder(dbPath: string, pid: number, signal: KillSignal
     message: stillAlive
       ? `PID ${pid} (${holder.label}) is still running ${Math.round(graceMs / 1000)} s after ${signal}.`
       : `PID ${pid} (${holder.label}) stopped after ${signal}; its locks on ${path.basename(dbPath)} are released.`,
+  };
+}
+
+/** Parent PID and argv of a process, from /proc (undefined where it cannot be read). */
+function procInfo(pid: number, procRoot: string): { ppid: number; argv: string[]; cwd?: string } | undefined {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    // The command name in parentheses may itself hold spaces and parentheses: parse after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const argv = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+    let cwd: string | undefined;
+    try {
+      cwd = readlinkSync(`${procRoot}/${pid}/cwd`);
+    } catch {
+      cwd = undefined;
+    }
+    return { ppid, argv, ...(cwd ? { cwd } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The proxy's launchers above `pid` (`tsx watch`, `pnpm --filter … dev`), nearest first.
+ * Stopping only the proxy would leave them running: `tsx watch` restarts it on the next
+ * file change, and a second `dev` would then fight the old one for the port.
+ */
+export function launchersOf(pid: number, protectedPids: readonly number[] = [], procRoot = '/proc'): number[] {
+  const out: number[] = [];
+  let cur = procInfo(pid, procRoot)?.ppid;
+  while (cur !== undefined && cur > 1 && !protectedPids.includes(cur) && cur !== process.pid && cur !== process.ppid) {
+    const info = procInfo(cur, procRoot);
+    if (!info || classifyHolder(cur, info.argv, process.pid, info.cwd).kind !== 'proxy-launcher') break;
+    out.push(cur);
+    cur = info.ppid;
+  }
+  return out;
+}
+
+export interface StopProxyResult {
+  /** Proxy processes and launchers signalled, with what became of them. */
+  stopped: { pid: number; label: string; exited: boolean }[];
+  message: string;
+}
+
+/**
+ * Restart Proxy's first half: SIGTERM to every proxy process that has `dbPath` open and
+ * to their launchers (outermost first, so none restarts the proxy meanwhile), then wait
+ * for them to exit. The rules of `refuseKill` apply to each proxy process.
+ */
+export async function stopProxy(dbPath: string, protectedPids: readonly number[] = [], graceMs = 5000, procRoot = '/proc'): Promise<StopProxyResult> {
+  dbPath = path.resolve(dbPath);
+  const sample = await sampleLocks(dbPath);
+  const proxies = sample.holders.filter((h) => h.kind === 'proxy' && refuseKill(h.pid, sample, protectedPids) === undefined);
+  const targets: { pid: number; label: string }[] = [];
+  for (const p of proxies) {
+    for (const l of launchersOf(p.pid, protectedPids, procRoot).reverse()) {
+      if (!targets.some((t) => t.pid === l)) targets.push({ pid: l, label: `the proxy's launcher (${(procInfo(l, procRoot)?.argv ?? []).slice(0, 4).join(' ')})` });
+    }
+    targets.push({ pid: p.pid, label: p.label });
+  }
+  for (const t of targets) {
+    try {
+      process.kill(t.pid, 'SIGTERM');
+    } catch {
+      // already gone, or another user's: reported below by whether it is still alive
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (targets.some((t) => alive(t.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const stopped = targets.map((t) => ({ ...t, exited: !alive(t.pid) }));
+  const left = stopped.filter((s) => !s.exited);
+  return {
+    stopped,
+    message: !stopped.length
+      ? `No proxy process has ${path.basename(dbPath)} open.`
+      : left.length
+        ? `Still running ${Math.round(graceMs / 1000)} s after SIGTERM: ${left.map((s) => `PID ${s.pid} (${s.label})`).join(', ')}.`
+        : `Stopped ${stopped.map((s) => `PID ${s.pid} (${s.label})`).join(', ')}.`,
   };
 }

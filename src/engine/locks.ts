@@ -9,7 +9,11 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
-import type { DbFileRole, HeldLock, Holder, HolderKind, LockedFile, LockSample, SqliteLockName } from './types';
+import { classifyHolder, holdsSocket, listeningInodes, proxyPortFor, type HolderClass } from './processNames';
+import type { DbFileRole, HeldLock, Holder, LockedFile, LockSample, SqliteLockName } from './types';
+
+// kill.ts names a PID the sample missed with the same rules.
+export { classifyHolder, type HolderClass };
 
 // ---------------------------------------------------------------- /proc/locks
 
@@ -143,122 +147,6 @@ export function splitDev(dev: bigint): { major: number; minor: number } {
   return { major: Number(major), minor: Number(minor) };
 }
 
-// ---------------------------------------------------------------- labelling
-
-export interface HolderClass {
-  kind: HolderKind;
-  label: string;
-  self: boolean;
-}
-
-const INTERPRETERS = new Set(['node', 'nodejs', 'bun', 'deno', 'python', 'python3', 'ruby', 'perl', 'java', 'sh', 'bash', 'zsh', 'fish', 'dash']);
-const JS_RUNTIMES = new Set(['node', 'nodejs', 'bun', 'deno', 'tsx', 'ts-node', 'npm', 'pnpm', 'yarn', 'npx']);
-const EDITORS: Record<string, string> = {
-  code: 'code',
-  'code-insiders': 'code',
-  'code-oss': 'code',
-  'code - oss': 'code',
-  codium: 'code',
-  vscodium: 'code',
-  cursor: 'cursor',
-  windsurf: 'windsurf',
-  'code-server': 'code-server',
-  vim: 'vim',
-  vi: 'vim',
-  gvim: 'vim',
-  nvim: 'nvim',
-  emacs: 'emacs',
-  'emacs-nox': 'emacs',
-  emacsclient: 'emacs',
-  nano: 'nano',
-  hx: 'helix',
-  subl: 'sublime text',
-  sublime_text: 'sublime text',
-  zed: 'zed',
-  idea: 'intellij',
-  webstorm: 'webstorm',
-  datagrip: 'datagrip',
-  datagrip64: 'datagrip',
-  dbeaver: 'dbeaver',
-};
-const TEST_RUNNERS: Record<string, string> = { vitest: 'vitest', jest: 'jest', mocha: 'mocha', _mocha: 'mocha', ava: 'ava' };
-const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun']);
-
-function baseName(p: string): string {
-  return p.split(/[\\/]/).pop() ?? '';
-}
-
-/** The executable's name as written; handles argv rewritten by process.title ("npm test" in one string). */
-function exeName(argv: readonly string[]): string {
-  const first = argv[0] ?? '';
-  if (argv.length === 1 && /\s/.test(first) && !/\.app[\\/]/.test(first)) return baseName(first.split(/\s+/)[0]);
-  return baseName(first).replace(/\.exe$/i, '');
-}
-
-function editorOf(exe: string, argv: readonly string[]): string | undefined {
-  if (EDITORS[exe]) return EDITORS[exe];
-  if (exe.startsWith('code helper') || exe.startsWith('code - oss')) return 'code';
-  const head = argv.slice(0, 2).map((a) => a.toLowerCase().replace(/\\/g, '/'));
-  if (head.some((a) => a.includes('/code-server/'))) return 'code-server';
-  if (head.some((a) => a.includes('/.vscode-server/') || a.includes('/.vscode-server-insiders/'))) return 'code';
-  if (head.some((a) => a.includes('/.cursor-server/'))) return 'cursor';
-  if (INTERPRETERS.has(exe)) {
-    // JetBrains and DBeaver run as a java process whose arguments name the product.
-    if (exe === 'java') {
-      const all = argv.join(' ').toLowerCase();
-      if (all.includes('datagrip')) return 'datagrip';
-      if (all.includes('dbeaver')) return 'dbeaver';
-    }
-    return undefined;
-  }
-  // Electron builds of VS Code live in a "code" folder (/usr/share/code/code,
-  // /usr/lib/code/... run by a system electron, Visual Studio Code.app).
-  const dirs = argv.slice(0, exe.startsWith('electron') ? 2 : 1).flatMap((a) => a.toLowerCase().split(/[\\/]/).slice(0, -1));
-  if (dirs.some((d) => d === 'code' || d === 'code-oss' || d === 'vscode' || d.startsWith('visual studio code') || d.startsWith('vscodium'))) return 'code';
-  return undefined;
-}
-
-function testRunnerOf(exe: string, words: readonly string[]): string | undefined {
-  for (const w of words) {
-    const name = baseName(w).replace(/\.(c|m)?js$/, '').toLowerCase();
-    if (TEST_RUNNERS[name]) return TEST_RUNNERS[name];
-  }
-  if ((exe === 'node' || exe === 'nodejs') && words.includes('--test')) return 'node --test';
-  if ((exe === 'bun' || exe === 'deno') && words[1] === 'test') return `${exe} test`;
-  // npm/pnpm/yarn, run directly or as `node …/npm-cli.js`.
-  const pm = [exe, ...words.slice(0, 2).map((w) => baseName(w).replace(/(-cli)?\.(c|m)?js$/, ''))].find((n) => PACKAGE_MANAGERS.has(n));
-  if (pm && words.some((w) => w === 'test' || w.startsWith('test:'))) return `${pm} test`;
-  return undefined;
-}
-
-/**
- * What kind of process has the database open, from its argv alone (plus its cwd,
- * when known, because `pnpm --filter @traceforge/proxy start` runs the proxy as
- * `node dist/index.js` inside packages/proxy).
- */
-export function classifyHolder(pid: number, argv: readonly string[], selfPid: number, cwd?: string): HolderClass {
-  if (pid === selfPid) return { kind: 'doctor', label: 'Trace DB Doctor (this process)', self: true };
-  const exe = exeName(argv);
-  const exeLower = exe.toLowerCase();
-  const words = argv.flatMap((a) => a.split(/\s+/)).filter((w) => w.length > 0);
-  const all = argv.join(' ').toLowerCase().replace(/\\/g, '/');
-  const other = (kind: HolderKind, label: string): HolderClass => ({ kind, label, self: false });
-
-  if (exeLower === 'sqlite3') return other('sqlite3-shell', 'sqlite3 shell');
-  if (exeLower === 'sqlitebrowser' || exeLower === 'db browser for sqlite' || all.includes('sqlitebrowser')) {
-    return other('db-browser', 'DB Browser for SQLite');
-  }
-  const editor = editorOf(exeLower, argv);
-  if (editor) return other('editor', `editor (${editor})`);
-  const runner = testRunnerOf(exeLower, words);
-  if (runner) return other('test-runner', `test runner (${runner})`);
-  const inProxyDir = cwd !== undefined && JS_RUNTIMES.has(exeLower) && /[\\/]packages[\\/]proxy([\\/]|$)/.test(cwd);
-  if (all.includes('@traceforge/proxy') || all.includes('packages/proxy') || (all.includes('traceforge') && all.includes('proxy')) || inProxyDir) {
-    return other('proxy', 'TraceForge proxy');
-  }
-  return other('other', exe ? `${exe} process` : 'unknown process');
-}
-
 // ---------------------------------------------------------------- sampling
 
 export interface SampleLocksOptions {
@@ -270,6 +158,8 @@ export interface SampleLocksOptions {
   procRoot?: string;
   /** The lsof binary for the fallback. */
   lsofPath?: string;
+  /** The proxy's port; default: `proxy_port` in the proxy's `.ai-tests/config.yaml`, else 8787. */
+  proxyPort?: number;
 }
 
 interface TrackedFile {
@@ -455,8 +345,47 @@ function heldLocks(
   return sortLocks([...found.values()]);
 }
 
+// ---------------------------------------------------------------- the blocker
+
+/**
+ * WAL or rollback journal, from the locks alone: every WAL connection keeps WAL_OPEN
+ * on the -shm, and a rollback-journal database has no -shm locks at all. Reading the
+ * header instead would mean opening the database, and closing that descriptor drops
+ * this process's own POSIX locks on it (see fileGate.ts).
+ */
+export function walInUse(locks: readonly HeldLock[]): boolean {
+  return locks.some((l) => l.file === 'shm');
+}
+
+/** Whether a held lock keeps the proxy from committing its next trace. */
+export function blocksCommit(l: HeldLock, wal: boolean): boolean {
+  if (l.waiting) return false;
+  if (l.file === 'db') {
+    // In WAL mode every open connection keeps SHARED: only in rollback mode does a
+    // reader stop the writer (it cannot take EXCLUSIVE to commit).
+    return l.lock === 'RESERVED' || l.lock === 'PENDING' || l.lock === 'EXCLUSIVE' || (l.lock === 'SHARED' && !wal);
+  }
+  // WAL_WRITE is the one writer slot. A checkpoint alone (CHECKPOINT) does not stop
+  // commits; FULL/RESTART/TRUNCATE checkpoints that do also take WAL_WRITE.
+  return l.lock === 'WAL_WRITE';
+}
+
+/**
+ * The holders with `blocker` decided: another process holding a lock that stops
+ * the proxy's commits. The proxy, its launcher and the doctor never are: they are
+ * not what the user should stop to unblock the proxy.
+ */
+export function markBlockers(holders: readonly Holder[], locks: readonly HeldLock[], wal: boolean): Holder[] {
+  const blocking = new Set(locks.filter((l) => blocksCommit(l, wal)).map((l) => l.pid));
+  return holders.map((h) => ({
+    ...h,
+    blocker: blocking.has(h.pid) && !h.self && h.kind !== 'doctor' && h.kind !== 'proxy' && h.kind !== 'proxy-launcher',
+  }));
+}
+
 async function sampleFromProc(
   procRoot: string,
+  dbPaths: readonly string[],
   files: readonly TrackedFile[],
   locksText: string,
   openFiles: ReadonlyMap<number, ReadonlySet<DbFileRole>>,
@@ -464,22 +393,50 @@ async function sampleFromProc(
   opts: SampleLocksOptions,
 ): Promise<LockSample> {
   const locks = heldLocks(parseProcLocks(locksText), files, openFiles, takenAt, opts);
-  const pids = new Set([...openFiles.keys(), ...locks.map((l) => l.pid).filter((p) => p > 0)]);
-  const holders = await mapLimit([...pids], INFO_CONCURRENCY, async (pid): Promise<Holder> => {
-    const { argv, cwd } = await processInfo(procRoot, pid);
+  const pids = [...new Set([...openFiles.keys(), ...locks.map((l) => l.pid).filter((p) => p > 0)])];
+  const infos = await mapLimit(pids, INFO_CONCURRENCY, (pid) => processInfo(procRoot, pid));
+  const classes = pids.map((pid, i) => classifyHolder(pid, infos[i].argv, process.pid, infos[i].cwd));
+  await nameByProxyPort(procRoot, dbPaths, pids, infos, classes, opts);
+  const holders = pids.map((pid, i): Holder => {
     const mine = locks.filter((l) => l.pid === pid);
     // Holding a lock on a file means having it open, even when the fd scan was denied.
     const roles = new Set<DbFileRole>([...(openFiles.get(pid) ?? []), ...mine.map((l) => l.file)]);
     const held = new Set(mine.filter((l) => !l.waiting).map((l) => l.lock));
     return {
       pid,
-      command: argv.join(' '),
-      ...classifyHolder(pid, argv, process.pid, cwd),
+      command: infos[i].argv.join(' '),
+      ...classes[i],
       files: ROLE_ORDER.filter((r) => roles.has(r)),
       locks: LOCK_ORDER.filter((l) => held.has(l)),
     };
   });
-  return { takenAt, source: 'proc', locks, holders: holders.sort((a, b) => a.pid - b.pid) };
+  const marked = markBlockers(holders, locks, walInUse(locks));
+  return { takenAt, source: 'proc', locks, holders: marked.sort((a, b) => a.pid - b.pid) };
+}
+
+/**
+ * Renames as the proxy whoever serves the proxy's port among the holders no name
+ * placed (script, other). Only those few holders' fds are read: walking every
+ * process's sockets would cost what the fd scan costs, on every sample.
+ */
+async function nameByProxyPort(
+  procRoot: string,
+  dbPaths: readonly string[],
+  pids: readonly number[],
+  infos: readonly { argv: string[]; cwd?: string }[],
+  classes: HolderClass[],
+  opts: SampleLocksOptions,
+): Promise<void> {
+  const unsure = pids.map((_, i) => i).filter((i) => classes[i].kind === 'script' || classes[i].kind === 'other');
+  if (!unsure.length) return;
+  const port = opts.proxyPort ?? (await proxyPortFor(dbPaths));
+  const inodes = await listeningInodes(procRoot, port);
+  if (!inodes.size) return;
+  await Promise.all(
+    unsure.map(async (i) => {
+      if (await holdsSocket(procRoot, pids[i], inodes)) classes[i] = classifyHolder(pids[i], infos[i].argv, process.pid, infos[i].cwd, { proxyPort: port });
+    }),
+  );
 }
 
 /** lsof -F output: `p` starts a process, `c` its command, `n` a file name. */
@@ -527,6 +484,13 @@ async function psCommands(pids: readonly number[]): Promise<Map<number, string>>
   return out;
 }
 
+/** Working folders from lsof: `node dist/index.js` is the proxy only in packages/proxy. */
+async function lsofCwds(lsofPath: string, pids: readonly number[]): Promise<Map<number, string>> {
+  if (!pids.length) return new Map();
+  const { stdout } = await run(lsofPath, ['-w', '-a', '-d', 'cwd', '-F', 'pn', '-p', pids.join(',')]);
+  return new Map(parseLsof(stdout).flatMap((p) => (p.names[0] ? [[p.pid, p.names[0]] as const] : [])));
+}
+
 async function sampleFromLsof(files: readonly TrackedFile[], takenAt: number, lsofPath: string): Promise<LockSample> {
   const existing = files.filter((f) => f.st);
   const { stdout, missing, timedOut } = await run(lsofPath, ['-w', '-F', 'pcn', '--', ...existing.map((f) => f.path)]);
@@ -540,7 +504,8 @@ async function sampleFromLsof(files: readonly TrackedFile[], takenAt: number, ls
     };
   }
   const procs = parseLsof(stdout).filter((p) => p.pid > 0);
-  const commands = await psCommands(procs.map((p) => p.pid));
+  const pids = [...new Set(procs.map((p) => p.pid))];
+  const [commands, cwds] = await Promise.all([psCommands(pids), lsofCwds(lsofPath, pids)]);
   const byPid = new Map<number, Holder>();
   for (const p of procs) {
     const roles = new Set<DbFileRole>();
@@ -555,7 +520,7 @@ async function sampleFromLsof(files: readonly TrackedFile[], takenAt: number, ls
     byPid.set(p.pid, {
       pid: p.pid,
       command,
-      ...classifyHolder(p.pid, command.split(' '), process.pid),
+      ...classifyHolder(p.pid, command.split(' '), process.pid, cwds.get(p.pid)),
       files: ROLE_ORDER.filter((r) => roles.has(r)),
       locks: [],
     });
@@ -582,5 +547,6 @@ export async function sampleLocks(dbPath: string, opts: SampleLocksOptions = {})
   if (!files) return { takenAt, source: locksText === undefined ? 'none' : 'proc', locks: [], holders: [] };
   if (locksText === undefined) return sampleFromLsof(files, takenAt, opts.lsofPath ?? 'lsof');
   const openFiles = await scanOpenFiles(procRoot, files);
-  return sampleFromProc(procRoot, files, locksText, openFiles, takenAt, opts);
+  // The path as given first: a symlinked database's .ai-tests is where the user put it.
+  return sampleFromProc(procRoot, [dbPath, files[0].path], files, locksText, openFiles, takenAt, opts);
 }

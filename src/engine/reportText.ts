@@ -64,7 +64,8 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
   if (r.log) {
     out.push(s.heading('Proxy log'));
     const l = r.log;
-    if (!l.exists) out.push(s.item(`${s.code(l.path)}: ${l.error ?? 'not found'}`));
+    if (!l.exists) out.push(s.item(`No log file at ${s.code(l.path)}: the proxy logs to stdout only. Restart Proxy keeps its output there; or start it with \`… 2>&1 | tee -a ${l.path}\`.`));
+    else if (l.error) out.push(s.item(`${s.code(l.path)}: ${l.error}`));
     else {
       out.push(s.item(`${s.code(l.path)}: ${l.lockErrors} "database is locked"${l.complete ? '' : ` in the last ${formatBytes(l.scannedBytes)} of ${formatBytes(l.totalBytes)}`}`));
       if (l.first) out.push(s.item(`First: ${l.first} · last: ${l.last}`));

@@ -6,6 +6,8 @@ export interface OpenOptions {
   readonly: boolean;
   /** ms SQLite's busy handler waits for a lock; node-sqlite3 would otherwise default to 1000. */
   busyTimeoutMs: number;
+  /** Create the file if missing: only for files the doctor makes itself (a backup's copy), never the user's DB. */
+  create?: boolean;
 }
 
 export interface Connection {
@@ -37,7 +39,7 @@ export function setSqlTraceHook(hook: ((sql: string) => void) | undefined): void
 export function openConnection(path: string, opts: OpenOptions): Promise<Connection> {
   // Never OPEN_CREATE: a doctor that creates an empty traces.db where the proxy expects
   // none would hide the real problem (wrong path) behind a new one.
-  const flags = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE;
+  const flags = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | (opts.create ? sqlite3.OPEN_CREATE : 0);
   return new Promise((resolve, reject) => {
     const db: sqlite3.Database = new sqlite3.Database(path, flags, (err) => {
       if (err) {
@@ -87,11 +89,24 @@ export interface SqliteBackup {
   retryErrors: number[];
 }
 
+type RawBackupApi = {
+  backup(file: string, destName: string, sourceName: string, filenameIsDest: boolean, cb: (err: Error | null) => void): SqliteBackup;
+};
+
+/** Copies from the open connection `source` into the file `destPath` (node-sqlite3 opens it). */
 export function startBackup(source: Connection, destPath: string): Promise<SqliteBackup> {
   return new Promise((resolve, reject) => {
-    const raw = source.raw as unknown as {
-      backup(file: string, cb: (err: Error | null) => void): SqliteBackup;
-    };
-    const b = raw.backup(destPath, (err) => (err ? reject(err) : resolve(b)));
+    const b = (source.raw as unknown as RawBackupApi).backup(destPath, 'main', 'main', true, (err) => (err ? reject(err) : resolve(b)));
+  });
+}
+
+/**
+ * Copies from the file `sourcePath` into the open connection `dest`. node-sqlite3 opens
+ * the source with plain sqlite3_open (which would create a missing file), so callers
+ * check the source exists first and that it is the same file afterwards.
+ */
+export function startBackupInto(dest: Connection, sourcePath: string): Promise<SqliteBackup> {
+  return new Promise((resolve, reject) => {
+    const b = (dest.raw as unknown as RawBackupApi).backup(sourcePath, 'main', 'main', false, (err) => (err ? reject(err) : resolve(b)));
   });
 }

@@ -227,10 +227,10 @@ export async function listTraces(dbPath: string, p: TracePageParams = {}): Promi
       if (byRowid) {
         from = 'traces_fts JOIN traces t ON t.rowid = traces_fts.rowid';
         where.unshift('traces_fts MATCH ?');
-        params.unshift(search);
+        params.unshift(ftsQuery(search));
       } else {
         where.push('t.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)');
-        params.push(search);
+        params.push(ftsQuery(search));
       }
     }
     // "before": rows that come ahead of the first row shown (new traces while the list is open).
@@ -304,6 +304,39 @@ function ms(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
 }
 
+const FTS_COLUMNS = new Set(['endpoint', 'request_content', 'response_content', 'model']);
+const FTS_OPERATORS = new Set(['AND', 'OR', 'NOT']);
+const BAREWORD = /^[\p{L}\p{N}_]+$/u;
+
+/**
+ * What the user typed, as an FTS5 query: words with punctuation are quoted, as
+ * TraceForge's own search does (`gpt-4o` would otherwise read `4o` as a column and fail
+ * with "no such column"), while FTS5's own syntax keeps working: "phrases", prefix*,
+ * AND / OR / NOT, parentheses, column:term and NEAR(…) (passed through as written).
+ */
+export function ftsQuery(input: string): string {
+  const q = input.trim();
+  if (/\bNEAR\s*\(/.test(q)) return q;
+  const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
+  const term = (t: string): string => {
+    const prefix = t.length > 1 && t.endsWith('*');
+    const word = prefix ? t.slice(0, -1) : t;
+    if (BAREWORD.test(word)) return t;
+    return `${quote(word)}${prefix ? '*' : ''}`;
+  };
+  const out: string[] = [];
+  for (const m of q.matchAll(/"(?:[^"]|"")*("|$)|[()]|[^\s()"]+/g)) {
+    const tok = m[0];
+    if (tok.startsWith('"')) out.push(m[1] ? tok : `${tok}"`); // an unterminated phrase closes itself
+    else if (tok === '(' || tok === ')' || FTS_OPERATORS.has(tok)) out.push(tok);
+    else {
+      const col = /^([A-Za-z_]+):(.+)$/.exec(tok);
+      out.push(col && FTS_COLUMNS.has(col[1]) ? `${col[1]}:${term(col[2])}` : term(tok));
+    }
+  }
+  return out.join(' ');
+}
+
 /** Exact number of traces matching a filter: a scan, so only on request. */
 export async function countTraces(dbPath: string, filter: TraceFilter = {}): Promise<number> {
   return readTraces(dbPath, async (c, shape) => {
@@ -311,7 +344,7 @@ export async function countTraces(dbPath: string, filter: TraceFilter = {}): Pro
     if (filter.search?.trim()) {
       if (shape.hasFts) {
         where.push('t.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)');
-        params.push(filter.search.trim());
+        params.push(ftsQuery(filter.search.trim()));
       } else {
         const like = `%${filter.search.trim().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
         where.push("(t.request LIKE ? ESCAPE '\\' OR t.response LIKE ? ESCAPE '\\' OR t.endpoint LIKE ? ESCAPE '\\')");

@@ -138,7 +138,12 @@ export interface HeldLock {
 }
 
 export type HolderKind =
+  /** The proxy's entry point itself (tsx's node child, or `node dist/index.js`), or whoever serves its port. */
   | 'proxy'
+  /** `tsx watch`, `pnpm … dev|start`, a `sh -c` between them: they start the proxy, they are not it. */
+  | 'proxy-launcher'
+  /** An interpreter running someone's script, REPL or notebook kernel (python3, node, deno, …). */
+  | 'script'
   | 'sqlite3-shell'
   | 'db-browser'
   | 'editor'
@@ -153,7 +158,7 @@ export interface Holder {
   /** /proc/PID/cmdline joined with spaces (or lsof's COMMAND). */
   command: string;
   kind: HolderKind;
-  /** Human label, e.g. "TraceForge proxy", "sqlite3 shell". */
+  /** Human label, e.g. "TraceForge proxy", "python3 notebook.py", "sqlite3 shell". */
   label: string;
   /** Which of the database's files the process has open. */
   files: DbFileRole[];
@@ -161,6 +166,11 @@ export interface Holder {
   locks: SqliteLockName[];
   /** This very process (the doctor server or CLI): never a kill target. */
   self: boolean;
+  /**
+   * Holds a lock that keeps the proxy from committing (see markBlockers in locks.ts).
+   * Never the proxy, its launcher or the doctor. Absent when the platform shows no locks.
+   */
+  blocker?: boolean;
 }
 
 export interface LockSample {
@@ -184,9 +194,16 @@ export interface LogHourCount {
 export interface LogSummary {
   path: string;
   exists: boolean;
-  /** Lines that mention `database is locked` / SQLITE_BUSY in the scanned part. */
+  /**
+   * Lock-error events in the scanned part. An event is a line and the indented lines under
+   * it (pino-pretty's `err: {…}` block, a stack trace), and counts once however many of its
+   * lines say `database is locked` / SQLITE_BUSY; a pino JSON line is one event.
+   */
   lockErrors: number;
-  /** ISO time of the earliest / latest such line that carried a time. */
+  /**
+   * ISO time of the earliest / latest such event that carried a time. pino-pretty's
+   * date-less `[HH:MM:ss]` times are dated from the file's mtime, a day back per midnight.
+   */
   first?: string;
   last?: string;
   perHour: LogHourCount[];
@@ -194,8 +211,10 @@ export interface LogSummary {
   scannedBytes: number;
   /** False when the scan stopped at its byte or time budget before the start of the file. */
   complete: boolean;
-  /** Line number (1-based) of the first lock error, when the whole file was scanned. */
+  /** Line number (1-based) of the first line of the first lock error, when the whole file was scanned. */
   firstLine?: number;
+  /** What the scanned events mostly looked like (by their first line); absent when there were none. */
+  format?: 'pino-json' | 'pino-pretty' | 'plain';
   error?: string;
 }
 
@@ -263,7 +282,13 @@ export interface EnableWalResult {
   attempts: number;
   durationMs: number;
   alreadyWal: boolean;
+  /** The backup taken from a WAL snapshot right after the switch (when asked for). */
   backupPath?: string;
+  /**
+   * Why that backup failed. The switch stands (ok stays true): switching rewrote no
+   * content, so nothing needed the backup; the user can back up again.
+   */
+  backupError?: string;
   /** When it gave up: the processes that kept the lock. */
   blockers: Holder[];
   message: string;
@@ -287,14 +312,21 @@ export interface BackupResult {
   bytes: number;
   pages: number;
   durationMs: number;
-  /** How many times the copy restarted because the proxy wrote meanwhile. */
-  restarts: number;
+  /**
+   * 'wal-snapshot': copied from a WAL read snapshot, the proxy never waited.
+   * 'rollback-shared': copied under one SHARED lock, the proxy's commits waited meanwhile.
+   */
+  mode: 'wal-snapshot' | 'rollback-shared';
+  /** How long the proxy's commits were held off (the SHARED lock's lifetime); 0 from a WAL snapshot. */
+  pauseMs: number;
+  /** The pause predicted from the file size before starting (what the refusal threshold compares); 0 in WAL mode. */
+  estimatedPauseMs: number;
   message: string;
 }
 
 /** Reported while a repair runs, for a progress notification. */
 export interface ProgressEvent {
   message: string;
-  /** 0..100 when known. */
+  /** 0..100 of the current stage when known (a stage restarts at 0, e.g. the backup after the switch). */
   percent?: number;
 }

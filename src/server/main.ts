@@ -18,10 +18,13 @@ import { DoctorError } from '../engine/errors';
 import { Inspector } from '../engine/inspect';
 import { concurrencyCheck } from '../engine/concurrencyCheck';
 import { integrityCheck } from '../engine/integrity';
-import { killHolder } from '../engine/kill';
+import { killHolder, stopProxy } from '../engine/kill';
 import { formatReport } from '../engine/reportText';
 import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from '../engine/traces';
 import { sampleLocks } from '../engine/locks';
+import { discoverDatabases, proxyFolderOf } from '../engine/discover';
+import { proxyEnvOf, proxyLaunch } from '../engine/proxyLaunch';
+import { fileURLToPath } from 'node:url';
 import * as proto from '../protocol';
 import { DbWatcher } from './dbWatcher';
 import { FIX_ALL_KIND, registerPragmaLint } from './pragmaLint';
@@ -39,7 +42,10 @@ let workspaceFolders: string[] = [];
 const lint = registerPragmaLint(connection, { minBusyTimeoutMs: () => minBusyTimeoutMs });
 
 connection.onInitialize((params) => {
-  workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => u.startsWith('file:')).map((u) => new URL(u).pathname);
+  // Clients that predate workspace folders send only rootUri (or the older rootPath).
+  const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  workspaceFolders = uris.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+  if (!workspaceFolders.length && params.rootPath) workspaceFolders = [params.rootPath];
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -113,6 +119,19 @@ connection.onRequest(proto.watch, (params) =>
   }),
 );
 
+connection.onRequest(proto.discover, (params) => handle(`discover ${params.root}`, () => discoverDatabases(params.root)));
+
+connection.onRequest(proto.proxyLaunch, (params) =>
+  handle(`proxyLaunch ${params.dbPath}`, async () => {
+    const launch = proxyLaunch(params.root, proxyFolderOf(path.resolve(params.dbPath)), { custom: params.custom, keepLog: params.keepLog });
+    // The running proxy's settings (which backend, which DB) must survive the restart.
+    const sample = await sampleLocks(path.resolve(params.dbPath));
+    const proxy = sample.holders.find((h) => h.kind === 'proxy');
+    const env = proxy ? proxyEnvOf(proxy.pid) : {};
+    return Object.keys(env).length ? { ...launch, env } : launch;
+  }),
+);
+
 connection.onRequest(proto.health, (params) =>
   handle(`health ${params.mode} ${params.dbPath}`, async () => {
     const { inspector, watcher } = inspectorFor(params.dbPath, params.logPath);
@@ -122,14 +141,18 @@ connection.onRequest(proto.health, (params) =>
   }),
 );
 
-connection.onRequest(proto.enableWal, (params) =>
+connection.onRequest(proto.enableWal, (params, token) =>
   handle(`enableWal ${params.dbPath}`, async () => {
     const progress = progressOf(params.workDoneToken, 'Enabling WAL');
+    // Cancel from the progress notification: between tries, or during the backup after the switch.
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
     try {
-      const result = await runEnableWal(params.dbPath, { timeoutMs: params.timeoutMs, backup: params.backup, force: params.force, onProgress: progress.report });
+      const result = await runEnableWal(params.dbPath, { timeoutMs: params.timeoutMs, backup: params.backup, force: params.force, onProgress: progress.report, signal: abort.signal });
       watchers.get(path.resolve(params.dbPath))?.schedule(0);
       return result;
     } finally {
+      sub.dispose();
       progress.done();
     }
   }),
@@ -170,6 +193,14 @@ connection.onRequest(proto.holders, (params) => handle(`holders ${params.dbPath}
 connection.onRequest(proto.kill, (params) =>
   handle(`kill ${params.signal} ${params.pid}`, async () => {
     const result = await killHolder(params.dbPath, params.pid, params.signal, params.protectedPids);
+    watchers.get(path.resolve(params.dbPath))?.schedule(0);
+    return result;
+  }),
+);
+
+connection.onRequest(proto.stopProxy, (params) =>
+  handle(`stopProxy ${params.dbPath}`, async () => {
+    const result = await stopProxy(params.dbPath, params.protectedPids);
     watchers.get(path.resolve(params.dbPath))?.schedule(0);
     return result;
   }),

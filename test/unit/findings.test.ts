@@ -81,14 +81,44 @@ describe('findings', () => {
     assert.ok(r.fixes.includes('enableWal'));
     const old = deriveFindings({ ...base, log: { ...log, last: '2026-11-25T08:00:00.000Z' } });
     assert.equal(old.find((x) => x.code === 'lock-errors-in-log')?.severity, 'info');
-    assert.match(old[0].message, /WAL mode seems to have fixed it/);
+    assert.match(old[0].message, /None in the last hour: history/);
+    assert.match(old[0].title, /last seen 28 h ago/);
+    assert.equal(isHealthy(old), true, 'only old errors: healthy, the CLI exits 0');
+    // Older than an hour is history even before WAL (the not-WAL warning stays on its own).
+    const oldRollback = deriveFindings({ ...base, journalMode: 'delete', log: { ...log, last: '2026-11-26T09:00:00.000Z' } });
+    assert.equal(oldRollback.find((x) => x.code === 'lock-errors-in-log')?.severity, 'info');
+  });
+
+  it('errors from before a recorded switch to WAL are history, errors after it a problem', () => {
+    const log = { path: '/l', exists: true, lockErrors: 2, perHour: [], totalBytes: 10, scannedBytes: 10, complete: true, last: '2026-11-26T11:40:00.000Z' };
+    const before = deriveFindings({ ...base, log, walSince: Date.parse('2026-11-26T11:45:00Z') });
+    assert.equal(before[0].severity, 'info');
+    assert.match(before[0].message, /None since the database was switched to WAL/);
+    const after = deriveFindings({ ...base, log, walSince: Date.parse('2026-11-26T11:30:00Z') });
+    assert.equal(after[0].severity, 'warning');
+    assert.match(after[0].message, /yet they continue/);
+  });
+
+  it('a stuck writer that is not the proxy is named the blocker, with Kill offered; the proxy\'s own is a long transaction with Restart', () => {
+    const script: Holder = { pid: 21898, command: 'python3 notebook.py /repo/packages/proxy/.ai-tests/traces.db', kind: 'script', label: 'python3 notebook.py', files: ['db'], locks: ['RESERVED'], self: false, blocker: true };
+    const proxy: Holder = { pid: 300, command: 'node dist/index.js', kind: 'proxy', label: 'TraceForge proxy', files: ['db'], locks: ['RESERVED'], self: false };
+    const stuck = (pid: number) => ({ ...lock(pid, 'RESERVED', true), since: base.now - 6200 });
+    const blocked = deriveFindings({ ...base, journalMode: 'delete', locks: [stuck(21898)], holders: [script, proxy] });
+    const b = blocked.find((x) => x.code === 'stuck-writer')!;
+    assert.equal(b.title, 'Blocked by PID 21898 (python3 notebook.py)');
+    assert.match(b.message, /has held RESERVED on traces\.db for 6 s/);
+    assert.deepEqual(b.fixes, ['killBlocker', 'showHolders']);
+    assert.doesNotMatch(b.message, /TraceForge proxy/);
+    const own = deriveFindings({ ...base, journalMode: 'delete', locks: [stuck(300)], holders: [script, proxy] }).find((x) => x.code === 'stuck-writer')!;
+    assert.match(own.title, /The proxy holds the write lock/);
+    assert.ok(own.fixes.includes('restartProxy') && !own.fixes.includes('killBlocker'));
   });
 
   it('after the doctor saw the switch to WAL, only new lock errors keep the warning', () => {
     const log = { path: '/l', exists: true, lockErrors: 5, perHour: [], totalBytes: 10, scannedBytes: 10, complete: true, last: '2026-11-26T11:59:00.000Z' };
     const fixed = deriveFindings({ ...base, log, logErrorsBeforeWal: 5 });
     assert.equal(fixed[0].severity, 'info');
-    assert.match(fixed[0].message, /None since the database is in WAL mode/);
+    assert.match(fixed[0].message, /None since the database was switched to WAL/);
     const again = deriveFindings({ ...base, log: { ...log, lockErrors: 6 }, logErrorsBeforeWal: 5 });
     assert.equal(again[0].severity, 'warning');
   });

@@ -1,17 +1,18 @@
-// Lock holders: the /proc/locks parser and decoder on literal kernel text, the
-// labels on argv arrays, and sampleLocks against real child processes that hold
-// real SQLite locks (test/fixtures/actor.cjs).
+// Lock holders: the /proc/locks parser and decoder on literal kernel text, which
+// locks make a blocker, and sampleLocks against real child processes that hold
+// real SQLite locks (test/fixtures/actor.cjs). Process names: processNames.test.ts.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  classifyHolder,
   decodeSqliteLocks,
   describeLock,
+  markBlockers,
   parseLsof,
   parseProcLocks,
   sampleLocks,
   splitDev,
+  walInUse,
   type ProcLockLine,
 } from '../../src/engine/locks';
 import type { HeldLock, Holder, LockSample, SqliteLockName } from '../../src/engine/types';
@@ -161,56 +162,59 @@ describe('locks', () => {
     });
   });
 
-  describe('classifyHolder', () => {
-    const SELF = 1000;
-    const cases: [string[], string, string][] = [
-      [['node', '/repo/node_modules/.bin/../@traceforge/proxy/dist/index.js'], 'proxy', 'TraceForge proxy'],
-      [['node', 'packages/proxy/dist/server.js'], 'proxy', 'TraceForge proxy'],
-      [['pnpm', '--filter', '@traceforge/proxy', 'start'], 'proxy', 'TraceForge proxy'],
-      [['/usr/bin/node', '/home/me/traceforge/proxy.js'], 'proxy', 'TraceForge proxy'],
-      [['sqlite3', '.ai-tests/traces.db'], 'sqlite3-shell', 'sqlite3 shell'],
-      [['/usr/bin/sqlite3', '-readonly', 'traces.db'], 'sqlite3-shell', 'sqlite3 shell'],
-      [['sqlitebrowser', 'traces.db'], 'db-browser', 'DB Browser for SQLite'],
-      [['/Applications/DB Browser for SQLite.app/Contents/MacOS/DB Browser for SQLite'], 'db-browser', 'DB Browser for SQLite'],
-      [['vim', 'x.ts'], 'editor', 'editor (vim)'],
-      [['/usr/bin/nvim', 'traces.db'], 'editor', 'editor (nvim)'],
-      [['emacs', '-nw'], 'editor', 'editor (emacs)'],
-      [['/usr/share/code/code', '--type=utility'], 'editor', 'editor (code)'],
-      [['/usr/lib/electron/electron', '/usr/lib/code/out/main.js'], 'editor', 'editor (code)'],
-      [['/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin)', '--type=utility'], 'editor', 'editor (code)'],
-      [['Code - OSS'], 'editor', 'editor (code)'],
-      [['/usr/lib/code-server/lib/node', '/usr/lib/code-server/out/node/entry'], 'editor', 'editor (code-server)'],
-      [['/home/me/.vscode-server/bin/abc/node', '/home/me/.vscode-server/bin/abc/out/bootstrap-fork', '--type=extensionHost'], 'editor', 'editor (code)'],
-      [['/opt/datagrip/bin/datagrip'], 'editor', 'editor (datagrip)'],
-      [['java', '-Dide=dbeaver', '-jar', 'plugins/org.eclipse.equinox.launcher.jar'], 'editor', 'editor (dbeaver)'],
-      [['node', '/repo/node_modules/.bin/vitest', 'run'], 'test-runner', 'test runner (vitest)'],
-      [['node', '/repo/node_modules/jest/bin/jest.js'], 'test-runner', 'test runner (jest)'],
-      [['node', '/repo/node_modules/mocha/bin/mocha.js', 'test/unit'], 'test-runner', 'test runner (mocha)'],
-      [['node', '--test', 'test/'], 'test-runner', 'test runner (node --test)'],
-      [['pnpm', '--filter', '@traceforge/proxy', 'test'], 'test-runner', 'test runner (pnpm test)'],
-      // npm rewrites its argv through process.title, so /proc shows one string.
-      [['npm test'], 'test-runner', 'test runner (npm test)'],
-      [['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'run', 'test:unit'], 'test-runner', 'test runner (npm test)'],
-      [['node', '/work/main/test/fixtures/actor.cjs', 'hold-write', '/tmp/x/traces.db'], 'other', 'node process'],
-      [['/usr/bin/python3', 'script.py'], 'other', 'python3 process'],
-      // A "code" folder in a script's path is not VS Code.
-      [['node', '/home/me/code/app/server.js'], 'other', 'node process'],
-      [[], 'other', 'unknown process'],
-    ];
-    for (const [argv, kind, label] of cases) {
-      it(`${JSON.stringify(argv)} → ${label}`, () => {
-        assert.deepEqual(classifyHolder(42, argv, SELF), { kind, label, self: false });
-      });
-    }
+  describe('markBlockers', () => {
+    const lock = (pid: number, lock: SqliteLockName, file: 'db' | 'shm' = 'db', extra: Partial<HeldLock> = {}): HeldLock => ({
+      pid,
+      lock,
+      file,
+      type: lock === 'SHARED' || lock === 'WAL_READ' || lock === 'WAL_OPEN' ? 'read' : 'write',
+      waiting: false,
+      since: 0,
+      stuck: false,
+      ...extra,
+    });
+    const h = (pid: number, kind: Holder['kind'], self = false): Holder => ({ pid, command: '', kind, label: kind, self, files: ['db'], locks: [] });
+    const blockers = (holders: Holder[], locks: HeldLock[], wal: boolean) =>
+      markBlockers(holders, locks, wal)
+        .filter((x) => x.blocker)
+        .map((x) => x.pid);
 
-    it('calls its own PID the doctor, whatever its argv says', () => {
-      assert.deepEqual(classifyHolder(SELF, ['sqlite3', 'x.db'], SELF), { kind: 'doctor', label: 'Trace DB Doctor (this process)', self: true });
+    it('names writers in either mode, readers only in rollback mode', () => {
+      const holders = [h(1, 'script'), h(2, 'sqlite3-shell'), h(3, 'editor'), h(4, 'other')];
+      for (const wal of [false, true]) {
+        assert.deepEqual(blockers(holders, [lock(1, 'RESERVED')], wal), [1]);
+        assert.deepEqual(blockers(holders, [lock(2, 'PENDING')], wal), [2]);
+        assert.deepEqual(blockers(holders, [lock(3, 'EXCLUSIVE')], wal), [3]);
+      }
+      assert.deepEqual(blockers(holders, [lock(4, 'SHARED')], false), [4]);
+      assert.deepEqual(blockers(holders, [lock(4, 'SHARED'), lock(4, 'WAL_OPEN', 'shm')], true), []);
     });
 
-    it('recognises the proxy by its working folder when argv is relative', () => {
-      assert.equal(classifyHolder(42, ['node', 'dist/index.js'], SELF, '/repo/packages/proxy').kind, 'proxy');
-      assert.equal(classifyHolder(42, ['node', 'dist/index.js'], SELF, '/repo/packages/web').kind, 'other');
-      assert.equal(classifyHolder(42, ['python3', 'x.py'], SELF, '/repo/packages/proxy').kind, 'other');
+    it('in WAL mode names the WAL writer, not readers, checkpointers or idle connections', () => {
+      const holders = [h(1, 'script'), h(2, 'script'), h(3, 'script')];
+      const locks = [
+        lock(1, 'WAL_WRITE', 'shm'),
+        lock(2, 'WAL_READ', 'shm'),
+        lock(2, 'WAL_OPEN', 'shm'),
+        lock(3, 'CHECKPOINT', 'shm'),
+      ];
+      assert.deepEqual(blockers(holders, locks, true), [1]);
+    });
+
+    it('never names the proxy, its launcher or the doctor, nor a lock still waited for', () => {
+      const holders = [h(1, 'proxy'), h(2, 'proxy-launcher'), h(3, 'doctor', true), h(4, 'script')];
+      const locks = [lock(1, 'RESERVED'), lock(2, 'RESERVED'), lock(3, 'SHARED'), lock(4, 'PENDING', 'db', { waiting: true })];
+      const marked = markBlockers(holders, locks, false);
+      assert.deepEqual(
+        marked.map((x) => x.blocker),
+        [false, false, false, false],
+      );
+    });
+
+    it('reads WAL mode from the -shm locks alone', () => {
+      assert.equal(walInUse([lock(1, 'SHARED')]), false);
+      assert.equal(walInUse([lock(1, 'SHARED'), lock(1, 'WAL_OPEN', 'shm')]), true);
+      assert.equal(walInUse([]), false);
     });
   });
 
@@ -249,9 +253,11 @@ describe('locks', () => {
       const h = holder(s, actor.pid);
       assert.deepEqual(h.locks, ['RESERVED', 'SHARED']);
       assert.deepEqual(h.files, ['db', 'journal']);
-      assert.equal(h.kind, 'other');
-      assert.equal(h.label, 'node process');
+      // Named by its executable and script, not "node process" as before.
+      assert.equal(h.kind, 'script');
+      assert.equal(h.label, 'node actor.cjs');
       assert.equal(h.self, false);
+      assert.equal(h.blocker, true);
       assert.match(h.command, /actor\.cjs hold-write /);
       assert.ok(s.locks.every((l) => !l.stuck && !l.waiting && l.since === s.takenAt));
       await actor.stop();
@@ -271,6 +277,8 @@ describe('locks', () => {
       const actor = await startActor('hold-read', db);
       const s = await sampleLocks(db);
       assert.deepEqual(locksOf(s, actor.pid), [{ lock: 'SHARED', file: 'db', type: 'read' }]);
+      // In rollback mode a reader keeps the proxy from committing.
+      assert.equal(holder(s, actor.pid).blocker, true);
       await actor.stop();
       const after = await sampleLocks(db);
       assert.deepEqual(after.locks, []);
@@ -285,6 +293,7 @@ describe('locks', () => {
       const h = holder(s, actor.pid);
       assert.deepEqual(h.files, ['db']);
       assert.deepEqual(h.locks, []);
+      assert.equal(h.blocker, false);
       await actor.stop();
     });
 
@@ -350,6 +359,7 @@ describe('locks', () => {
         { lock: 'WAL_OPEN', file: 'shm', type: 'read' },
       ]);
       assert.deepEqual(holder(s, actor.pid).files, ['db', 'wal', 'shm']);
+      assert.equal(holder(s, actor.pid).blocker, true);
       await actor.stop();
     });
 
@@ -358,6 +368,8 @@ describe('locks', () => {
       const actor = await startActor('open', db);
       const s = await sampleLocks(db);
       assert.deepEqual(holder(s, actor.pid).locks, ['SHARED', 'WAL_OPEN']);
+      // The SHARED every WAL connection keeps blocks nobody.
+      assert.equal(holder(s, actor.pid).blocker, false);
       await actor.stop();
     });
 
@@ -407,7 +419,7 @@ describe('locks', () => {
         const procRoot = await fakeProc(db, (ino, dev) => [`1: POSIX  ADVISORY  WRITE ${PID} ${dev}:${ino} 1073741825 1073741825`]);
         const s = await sampleLocks(db, { procRoot });
         assert.deepEqual(s.holders, [
-          { pid: PID, command: 'sqlite3 traces.db', kind: 'sqlite3-shell', label: 'sqlite3 shell', self: false, files: ['db'], locks: ['RESERVED'] },
+          { pid: PID, command: 'sqlite3 traces.db', kind: 'sqlite3-shell', label: 'sqlite3 shell', self: false, files: ['db'], locks: ['RESERVED'], blocker: true },
         ]);
       });
 
@@ -444,6 +456,8 @@ describe('locks', () => {
         assert.deepEqual(h.files, ['db']);
         assert.deepEqual(h.locks, []);
         assert.match(h.command, /actor\.cjs open /);
+        // No lock view, so no verdict on who blocks.
+        assert.equal(h.blocker, undefined);
         await actor.stop();
       });
 

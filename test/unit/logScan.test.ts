@@ -63,6 +63,12 @@ describe('logScan', () => {
     fs.writeFileSync(p, content);
     return p;
   };
+  /** pino-pretty's times have no date: the file's mtime supplies it. */
+  const touch = (p: string, mtime: string | number) => {
+    const t = new Date(mtime);
+    fs.utimesSync(p, t, t);
+    return p;
+  };
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracedb-logscan-'));
@@ -128,7 +134,9 @@ describe('logScan', () => {
   });
 
   describe('scanLog', () => {
-    // Line 7 is the earliest time although it comes late: first/last are by time.
+    // Line 7 is the earliest time although it comes late: first/last are by time. Line 4
+    // has a time without a date: the mtime (15:30 that day) dates it.
+    const MIXED_MTIME = '2026-11-26T15:30:00Z';
     const MIXED = [
       `{"level":30,"time":${Date.UTC(2026, 10, 26, 13, 59)},"msg":"proxy started"}`,
       `{"level":50,"time":${Date.UTC(2026, 10, 26, 14, 3, 12)},"pid":1,"msg":"failed to store trace","err":{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}}`,
@@ -145,7 +153,7 @@ describe('logScan', () => {
       last: '2026-11-26T15:02:00.000Z',
       perHour: [
         { hour: '2026-11-26T13:00:00.000Z', count: 1 },
-        { hour: '2026-11-26T14:00:00.000Z', count: 2 },
+        { hour: '2026-11-26T14:00:00.000Z', count: 3 },
         { hour: '2026-11-26T15:00:00.000Z', count: 1 },
       ],
       firstLine: 2,
@@ -154,7 +162,7 @@ describe('logScan', () => {
 
     it('counts pino JSON and pretty lines in one file, with first/last, hours and first line', async () => {
       const content = MIXED.join('\n') + '\n';
-      const p = write(content);
+      const p = touch(write(content), MIXED_MTIME);
       const s = await scanLog(p);
       assert.deepEqual(counts(s), MIXED_COUNTS);
       assert.equal(s.exists, true);
@@ -166,7 +174,7 @@ describe('logScan', () => {
 
     it('reads CRLF line endings the same way', async () => {
       const content = MIXED.join('\r\n') + '\r\n';
-      const s = await scanLog(write(content));
+      const s = await scanLog(touch(write(content), MIXED_MTIME));
       assert.deepEqual(counts(s), MIXED_COUNTS);
       assert.equal(s.totalBytes, Buffer.byteLength(content));
     });
@@ -198,7 +206,7 @@ describe('logScan', () => {
       ];
       // Mixed endings and no final newline.
       const content = lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join('') + '2026-11-26T13:00:00Z 数据库 database is locked';
-      const p = write(content);
+      const p = touch(write(content), '2026-11-26T13:30:00Z');
       const expected = {
         lockErrors: 6,
         first: '2026-11-26T10:00:00.000Z',
@@ -206,7 +214,7 @@ describe('logScan', () => {
         perHour: [
           { hour: '2026-11-26T10:00:00.000Z', count: 1 },
           { hour: '2026-11-26T11:00:00.000Z', count: 2 },
-          { hour: '2026-11-26T12:00:00.000Z', count: 1 },
+          { hour: '2026-11-26T12:00:00.000Z', count: 2 },
           { hour: '2026-11-26T13:00:00.000Z', count: 1 },
         ],
         firstLine: 2,
@@ -377,6 +385,160 @@ describe('logScan', () => {
     });
   });
 
+  describe('events (the real proxy log)', () => {
+    const FIXTURES = path.join(__dirname, '..', 'fixtures', 'logs');
+    // The pretty fixture's last line was written at 04:36:03 on 2026-11-28.
+    const PRETTY_MTIME = '2026-11-28T04:40:00Z';
+    /** A copy of a fixture, so its mtime can be set. */
+    const fixture = (name: string, mtime?: string) => {
+      const p = write(fs.readFileSync(path.join(FIXTURES, name)));
+      return mtime === undefined ? p : touch(p, mtime);
+    };
+    const PRETTY = {
+      lockErrors: 2,
+      first: '2026-11-27T23:59:59.000Z',
+      last: '2026-11-28T04:35:58.000Z',
+      perHour: [
+        { hour: '2026-11-27T23:00:00.000Z', count: 1 },
+        { hour: '2026-11-28T04:00:00.000Z', count: 1 },
+      ],
+      firstLine: 10,
+      complete: true,
+    };
+    const JSON_LOG = {
+      lockErrors: 2,
+      first: '2026-11-28T03:12:45.500Z',
+      last: '2026-11-28T04:35:58.123Z',
+      perHour: [
+        { hour: '2026-11-28T03:00:00.000Z', count: 1 },
+        { hour: '2026-11-28T04:00:00.000Z', count: 1 },
+      ],
+      firstLine: 2,
+      complete: true,
+    };
+
+    it('counts each pino-pretty error once although its err block repeats the phrase, and dates it across midnight', async () => {
+      const p = fixture('proxy-pretty.log', PRETTY_MTIME);
+      // 8 lines say it: a line count would report 8.
+      assert.equal(fs.readFileSync(p, 'utf8').split('\n').filter((l) => classifyLine(l).lockError).length, 8);
+      const s = await scanLog(p);
+      assert.deepEqual(counts(s), PRETTY);
+      assert.equal(s.format, 'pino-pretty');
+    });
+
+    it('counts each pino JSON line once and takes its epoch time', async () => {
+      const s = await scanLog(fixture('proxy-json.log'));
+      assert.deepEqual(counts(s), JSON_LOG);
+      assert.equal(s.format, 'pino-json');
+    });
+
+    it('finds the same events for every chunk size, with events across chunk boundaries', async () => {
+      for (const [name, expected, mtime] of [
+        ['proxy-pretty.log', PRETTY, PRETTY_MTIME],
+        ['proxy-json.log', JSON_LOG, undefined],
+      ] as const) {
+        const p = fixture(name, mtime);
+        const size = fs.statSync(p).size;
+        for (const chunkSize of [...Array.from({ length: 80 }, (_, i) => i + 1), 97, 255, size - 1, size, 4096]) {
+          assert.deepEqual(counts(await scanLog(p, { chunkSize })), expected, `${name}, chunkSize ${chunkSize}`);
+        }
+      }
+    });
+
+    it('counts at the byte budget only the events whose first line is inside the tail', async () => {
+      const p = fixture('proxy-pretty.log', PRETTY_MTIME);
+      const content = fs.readFileSync(p, 'latin1');
+      const size = content.length;
+      const head = content.indexOf('[04:35:58 UTC]');
+      const block = content.indexOf('    err: {', head);
+      for (const chunkSize of [7, 64, MiB]) {
+        const whole = await scanLog(p, { maxBytes: size - head, chunkSize });
+        assert.deepEqual(
+          counts(whole),
+          { lockErrors: 1, first: PRETTY.last, last: PRETTY.last, perHour: [PRETTY.perHour[1]], firstLine: undefined, complete: false },
+          `chunkSize ${chunkSize}`,
+        );
+        assert.equal((await scanLog(p, { maxBytes: size - head + 1, chunkSize })).lockErrors, 1);
+        // Its err block without its first line: whose error it is cannot be known.
+        assert.equal((await scanLog(p, { maxBytes: size - block, chunkSize })).lockErrors, 0, `chunkSize ${chunkSize}`);
+      }
+    });
+
+    it('reads pino-pretty time shapes and zones, and dates them from the mtime', async () => {
+      const at = async (line: string, mtime: string) => {
+        const s = await scanLog(touch(write(line + '\n'), mtime));
+        assert.equal(s.lockErrors, 1, line);
+        return s.last;
+      };
+      const day = '2026-11-28T06:00:00Z';
+      assert.equal(await at('[04:35:58.123] ERROR (12345 on host): database is locked', day), '2026-11-28T04:35:58.123Z');
+      assert.equal(await at('[04:35:58.123 UTC] ERROR: database is locked', day), '2026-11-28T04:35:58.123Z');
+      assert.equal(await at('[23:35:58 EST] ERROR: database is locked', day), '2026-11-28T04:35:58.000Z');
+      assert.equal(await at('[05:35:58 GMT+0100] ERROR: database is locked', day), '2026-11-28T04:35:58.000Z');
+      assert.equal(await at('[05:35:58 +01:00] ERROR: database is locked', day), '2026-11-28T04:35:58.000Z');
+      assert.equal(await at('ERROR [04:35:58.123]: database is locked', day), '2026-11-28T04:35:58.123Z');
+      // A zone it cannot convert: counted, but no time rather than a wrong one.
+      assert.equal(await at('[04:35:58 XYZ] ERROR: database is locked', day), undefined);
+      // Later in the day than the mtime: the day before.
+      assert.equal(await at('[23:50:00 UTC] ERROR: database is locked', '2026-11-28T00:10:00Z'), '2026-11-27T23:50:00.000Z');
+      // An mtime rounded down to the second is not a midnight.
+      assert.equal(await at('[04:35:58.900 UTC] ERROR: database is locked', '2026-11-28T04:35:58Z'), '2026-11-28T04:35:58.900Z');
+    });
+
+    it('walks back one day per midnight, also through normal events, and not for slight disorder', async () => {
+      const p = touch(
+        write([
+          '[10:00:00 UTC] ERROR: database is locked', // the 25th
+          '[09:00:00 UTC] INFO: incoming request', // the 26th
+          '[08:00:00 UTC] INFO: request completed', // the 27th
+          '[07:00:00.500 UTC] ERROR: database is locked', // the 28th
+          '[07:00:00.100 UTC] INFO: request completed', // written after, stamped before: the same day
+          '',
+        ].join('\n')),
+        '2026-11-28T12:00:00Z',
+      );
+      const s = await scanLog(p, { chunkSize: 16 });
+      assert.equal(s.lockErrors, 2);
+      assert.equal(s.first, '2026-11-25T10:00:00.000Z');
+      assert.equal(s.last, '2026-11-28T07:00:00.500Z');
+    });
+
+    it('counts a plain line and the stack trace under it once, whichever of its lines says it', async () => {
+      const content = [
+        '2026-11-28T04:35:58Z ERROR database is locked',
+        '    at Database.prepare (wrappers.js:5:21)',
+        '    at SqliteStorage.saveTrace (storage-sqlite.js:88:28) SQLITE_BUSY',
+        '2026-11-28T04:36:00Z ERROR failed to save the error trace',
+        '    SqliteError: database is locked',
+        '        at Database.prepare (wrappers.js:5:21)',
+        '2026-11-28T04:36:01Z INFO request completed',
+        '',
+      ].join('\n');
+      const p = write(content);
+      for (const chunkSize of [1, 5, 33, MiB]) {
+        const s = await scanLog(p, { chunkSize });
+        assert.deepEqual(counts(s), {
+          lockErrors: 2, first: '2026-11-28T04:35:58.000Z', last: '2026-11-28T04:36:00.000Z',
+          perHour: [{ hour: '2026-11-28T04:00:00.000Z', count: 2 }], firstLine: 1, complete: true,
+        }, `chunkSize ${chunkSize}`);
+        assert.equal(s.format, 'plain');
+      }
+    });
+
+    it('counts indented lines the file starts with (cut mid-event) as one event', async () => {
+      const p = write('      "message": "database is locked",\n      "code": "SQLITE_BUSY"\n    }\n[04:00:00 UTC] INFO: ok\n    reqId: "req-9"\n');
+      for (const chunkSize of [1, 8, MiB]) {
+        const s = await scanLog(p, { chunkSize });
+        assert.equal(s.lockErrors, 1);
+        assert.equal(s.firstLine, 1);
+        assert.equal(s.first, undefined);
+      }
+      // ... and none when the scan did not reach the start: their first line is unknown.
+      const cut = await scanLog(p, { maxBytes: fs.statSync(p).size - 5 });
+      assert.equal(cut.lockErrors, 0);
+    });
+  });
+
   describe('LogTail', () => {
     const lockAt = (minute: number) => `2026-11-26T14:${String(minute).padStart(2, '0')}:00Z error SqliteError: database is locked\n`;
 
@@ -429,6 +591,87 @@ describe('logScan', () => {
         { hour: '2026-11-26T15:00:00.000Z', count: 1 },
       ]);
       await agrees(s6, p);
+    });
+
+    it('counts a pino-pretty error written in pieces once: first line, then its err block', async () => {
+      const mtime = '2026-11-28T04:40:00Z';
+      const p = touch(write('[04:35:50 UTC] INFO: incoming request\n    reqId: "req-2"\n'), mtime);
+      const tail = new LogTail(p, { chunkSize: 16 });
+      assert.equal((await tail.update()).lockErrors, 0);
+      const step = async (text: string, lockErrors: number) => {
+        fs.appendFileSync(p, text);
+        touch(p, mtime);
+        const s = await tail.update();
+        assert.equal(s.lockErrors, lockErrors, JSON.stringify(text));
+        await agrees(s, p);
+        return s;
+      };
+      const s1 = await step('[04:35:58 UTC] ERROR: database is locked\n', 1);
+      assert.equal(s1.last, '2026-11-28T04:35:58.000Z');
+      assert.equal(s1.firstLine, 3);
+      await step('    reqId: "req-2"\n    err: {\n      "type": "SqliteError",\n      "message": "database is lo', 1);
+      await step('cked",\n      "stack":\n          SqliteError: database is locked\n', 1);
+      await step('              at Database.prepare (wrappers.js:5:21)\n      "code": "SQLITE_BUSY"\n    }\n', 1);
+      const s2 = await step('[04:36:03 UTC] INFO: request completed\n    res: {\n', 1);
+      assert.deepEqual(s2.perHour, [{ hour: '2026-11-28T04:00:00.000Z', count: 1 }]);
+      // A first line that does not say it, then an err block that does: counted once, when it comes.
+      await step('[04:37:00 UTC] ERROR: failed to store trace\n    reqId: "req-3"\n', 1);
+      const s3 = await step('    err: {\n      "code": "SQLITE_BUSY"\n', 2);
+      assert.equal(s3.last, '2026-11-28T04:37:00.000Z');
+      assert.equal((await step('    }\n[04:37:01 UTC] INFO: ok\n', 2)).format, 'pino-pretty');
+    });
+
+    it('agrees with a fresh scan however the pretty fixture is cut between scan and appends', async () => {
+      const full = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'logs', 'proxy-pretty.log'));
+      const mtime = '2026-11-28T04:40:00Z';
+      for (const cut of [0, 1, 200, 400, 600, 643, 900, 1200, 1500, full.length - 3]) {
+        const p = touch(write(full.subarray(0, cut)), mtime);
+        const tail = new LogTail(p, { chunkSize: 13 });
+        await tail.update();
+        for (let at = cut; at < full.length; at += 97) {
+          fs.appendFileSync(p, full.subarray(at, Math.min(full.length, at + 97)));
+          touch(p, mtime);
+          const s = await tail.update();
+          assert.ok(s.lockErrors <= 2, `cut ${cut} at ${at}: ${s.lockErrors}`);
+          await agrees(s, p);
+        }
+        const s = await tail.update();
+        assert.deepEqual(counts(s), { lockErrors: 2, first: '2026-11-27T23:59:59.000Z', last: '2026-11-28T04:35:58.000Z',
+          perHour: [{ hour: '2026-11-27T23:00:00.000Z', count: 1 }, { hour: '2026-11-28T04:00:00.000Z', count: 1 }], firstLine: 10, complete: true }, `cut ${cut}`);
+      }
+    });
+
+    it('dates appended times of day that go down on the next day', async () => {
+      const p = touch(write('[23:59:58 UTC] INFO: incoming request\n'), '2026-11-27T23:59:58.500Z');
+      const tail = new LogTail(p);
+      await tail.update();
+      fs.appendFileSync(p, '[23:59:59 UTC] ERROR: database is locked\n    err: {\n      "code": "SQLITE_BUSY"\n    }\n');
+      touch(p, '2026-11-27T23:59:59.500Z');
+      assert.equal((await tail.update()).last, '2026-11-27T23:59:59.000Z');
+      fs.appendFileSync(p, '[00:00:02 UTC] ERROR: database is locked\n');
+      touch(p, '2026-11-28T00:00:02.500Z');
+      const s = await tail.update();
+      assert.equal(s.lockErrors, 2);
+      assert.equal(s.first, '2026-11-27T23:59:59.000Z');
+      assert.equal(s.last, '2026-11-28T00:00:02.000Z');
+      await agrees(s, p);
+    });
+
+    it('dates an error after days of silence by the polls that saw nothing new', async () => {
+      const now = Date.now();
+      const tod = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+      // Three days ago, two hours later in the day than now: counting midnights alone would put the next error two days early.
+      const before = now - 3 * 86_400_000 + 2 * 3_600_000;
+      const p = touch(write(`[${tod(before)} UTC] ERROR: database is locked\n`), before + 500);
+      const tail = new LogTail(p);
+      await tail.update();
+      await tail.update(); // nothing new: whatever comes next was written after this poll
+      const at = now - (now % 1000);
+      fs.appendFileSync(p, `[${tod(at)} UTC] ERROR: database is locked\n`);
+      touch(p, at + 500);
+      const s = await tail.update();
+      assert.equal(s.lockErrors, 2);
+      assert.equal(s.last, new Date(at).toISOString());
     });
 
     it('does not count twice a lock line the first scan found unfinished', async () => {

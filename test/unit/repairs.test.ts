@@ -69,12 +69,44 @@ describe('enable WAL', () => {
     assert.equal(again.ok, true);
   });
 
-  it('backs up first when asked', async () => {
+  it('when asked, switches first and then backs up from a WAL snapshot', async () => {
     const { db } = await traceWorkspace({ rows: 25 });
-    const r = await enableWal(db, { backup: true });
+    const events: string[] = [];
+    const r = await enableWal(db, { backup: true, onProgress: (e) => events.push(e.message) });
+    assert.equal(r.ok, true, r.message);
     assert.ok(r.backupPath && fs.existsSync(r.backupPath));
+    assert.equal(r.backupError, undefined);
     assert.equal(path.dirname(r.backupPath), path.join(path.dirname(db), 'backups'));
+    assert.deepEqual(fs.readdirSync(path.dirname(r.backupPath)), [path.basename(r.backupPath)], 'no temporary file left');
+    // Taken after the switch: the copy is a WAL database too.
+    assert.equal(fs.readFileSync(r.backupPath)[18], 2);
     assert.equal((await ids(r.backupPath)).size, 25);
+    const switching = events.indexOf('Switching to WAL…');
+    const backingUp = events.findIndex((m) => m.startsWith('Backing up (WAL snapshot, the proxy is not paused)…'));
+    assert.ok(switching >= 0 && backingUp > switching, events.join(' | '));
+  });
+
+  it('keeps WAL on and says so when the backup after the switch fails', async () => {
+    const { db } = await traceWorkspace({ rows: 5 });
+    // A file where the backups folder should be: mkdir fails.
+    fs.writeFileSync(path.join(path.dirname(db), 'backups'), 'not a folder');
+    const r = await enableWal(db, { backup: true });
+    assert.equal(r.ok, true, r.message);
+    assert.equal(r.journalMode, 'wal');
+    assert.equal(r.backupPath, undefined);
+    assert.ok(r.backupError, 'backupError is set');
+    assert.match(r.message, /backup after the switch failed/);
+    assert.equal(await readJournalMode(db), 'wal');
+  });
+
+  it('stops retrying when cancelled, and leaves the database unchanged', async () => {
+    const { db } = await traceWorkspace({ rows: 5 });
+    const holder = await startActor('hold-read', db);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    await assert.rejects(enableWal(db, { timeoutMs: 10000, signal: ac.signal }), /cancelled/);
+    await holder.stop();
+    assert.equal(await readJournalMode(db), 'delete');
   });
 
   it('refuses bad input with a clear message and leaves it unchanged', async () => {
@@ -137,6 +169,29 @@ describe('backup', () => {
     assert.equal(summary.busyErrors, 0);
     const integrity = await integrityCheck(r.path);
     assert.equal(integrity.ok, true, integrity.messages.join());
+  });
+
+  it('writes under a hidden temporary name and leaves nothing behind when it fails', async () => {
+    const { db } = await traceWorkspace({ rows: 50 });
+    const dir = tempDir();
+    const out = path.join(dir, 'b.db');
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(backupDatabase(db, { out, signal: ac.signal }), /cancelled/);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    const r = await backupDatabase(db, { out });
+    assert.equal(r.mode, 'rollback-shared');
+    assert.ok(r.estimatedPauseMs >= 0 && r.pauseMs >= 0);
+    assert.deepEqual(fs.readdirSync(dir), ['b.db']);
+  });
+
+  it('refuses a rollback-mode copy that would pause the proxy too long, unless forced', async () => {
+    const { db } = await traceWorkspace({ rows: 50 });
+    const dir = tempDir();
+    await assert.rejects(backupDatabase(db, { out: path.join(dir, 'a.db'), maxPauseMs: 0 }), /pause the proxy's writes for about .*Enable WAL first/);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    const r = await backupDatabase(db, { out: path.join(dir, 'a.db'), maxPauseMs: 0, force: true });
+    assert.equal(r.ok, true);
   });
 
   it('never overwrites an existing file', async () => {

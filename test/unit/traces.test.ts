@@ -1,7 +1,7 @@
 // The explorer's query layer on real trace DBs: keyset paging, filters, search, detail.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { countTraces, filterChoices, getTrace, getTraceField, listTraces, FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../src/engine/traces';
+import { countTraces, filterChoices, ftsQuery, getTrace, getTraceField, listTraces, FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../src/engine/traces';
 import { openFixtureDb, tempDir, traceWorkspace } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -132,8 +132,22 @@ describe('traces: search', () => {
 
   it('a search syntax error says how to write one', async () => {
     const { db } = await traceWorkspace({ rows: 5 });
-    await assert.rejects(listTraces(db, { filter: { search: '"unclosed' } }), /Search syntax error.*quoted phrases/);
-    await assert.rejects(listTraces(db, { filter: { search: 'AND OR' } }), /Search syntax error/);
+    await assert.rejects(listTraces(db, { filter: { search: 'AND OR' } }), /Search syntax error.*quoted phrases/);
+    await assert.rejects(listTraces(db, { filter: { search: 'zanzibar NOT' } }), /Search syntax error/);
+  });
+
+  it('words with punctuation are quoted as TraceForge does (gpt-4o is not a column), FTS syntax still works', async () => {
+    const { db } = await traceWorkspace({ rows: 40 });
+    await insert(db, [fx.makeTrace(700, { extra: ' see gpt-4o-2024 notes' }), fx.makeTrace(701, { extra: ' an unclosed phrase here' })]);
+    const models = (await listTraces(db, { filter: { search: 'gpt-4o' }, limit: 200 })).rows;
+    assert.ok(models.length >= 8, `gpt-4o matched ${models.length} traces`);
+    assert.ok(models.every((r) => /gpt-4o/.test(JSON.stringify(r))));
+    assert.equal((await listTraces(db, { filter: { search: 'gpt-4o-2024*' } })).rows.length, 1);
+    assert.ok((await listTraces(db, { filter: { search: 'model:gpt-4o-mini' }, limit: 200 })).rows.length >= 8);
+    assert.equal((await listTraces(db, { filter: { search: '"unclosed phrase' } })).rows.length, 1, 'an unterminated phrase closes itself');
+    assert.equal(await countTraces(db, { search: 'gpt-4o-2024' }), 1);
+    assert.equal(ftsQuery('(slowest OR quokka) AND "write-ahead logging"'), '( slowest OR quokka ) AND "write-ahead logging"');
+    assert.equal(ftsQuery('llama-3.1-70b*'), '"llama-3.1-70b"*');
   });
 
   it('falls back to a bounded LIKE scan on an older DB without FTS, and says so', async () => {
