@@ -111,10 +111,26 @@ const enableWal: Factory = (ctx) => async (arg) => {
 
 const checkHealth: Factory = (ctx) => async (arg) => {
   const a = argsOf(arg);
-  const entries = a.dbPath ? [await pickEntry(ctx, arg)] : ctx.store.all();
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: t('Checking trace database health') }, () =>
-    Promise.all(entries.filter((e): e is DbEntry => !!e).map((e) => fullCheck(ctx, e))),
+  if (!ctx.store.reported()) await ctx.whenReported();
+  const entries = (a.dbPath ? [await pickEntry(ctx, arg)] : ctx.store.all()).filter((e): e is DbEntry => !!e);
+  const reports = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking trace database health…') }, () =>
+    Promise.all(entries.map((e) => fullCheck(ctx, e))),
   );
+  // A visible answer, not only a log line: the verdict and the worst problem.
+  const lines = reports.map((r) => {
+    const name = path.basename(r.path);
+    const problems = r.findings.filter((f) => f.severity !== 'info');
+    if (!r.reachable) return r.findings[0]?.title ?? t('{0} cannot be read', name);
+    if (!problems.length) return t('{0} is healthy: {1}{2}.', name, r.journalMode === 'wal' ? 'WAL' : r.journalMode, r.traceCount ? t(', ≈ {0} traces', r.traceCount.value.toLocaleString('en-US')) : '');
+    return t('{0}: {1} problem(s): {2}', name, problems.length, problems[0].title);
+  });
+  const healthy = reports.every((r) => r.healthy);
+  if (healthy) void vscode.window.showInformationMessage(lines.join(' · '));
+  else {
+    const fixes = t('Show Fixes');
+    void vscode.window.showWarningMessage(lines.join(' · '), fixes).then((c) => c === fixes && vscode.commands.executeCommand('tracedb.showFixes'));
+  }
+  return reports;
 };
 
 const countTraces: Factory = (ctx) => async (arg) => {
@@ -294,18 +310,23 @@ const openLog: Factory = (ctx) => async (arg) => {
 };
 
 const showFixes: Factory = (ctx) => async () => {
-  const choices = fixChoices(ctx.store.all());
-  const items: (vscode.QuickPickItem & { run: () => Thenable<unknown> })[] = choices.map((c) => ({
-    label: c.title,
-    detail: c.reason,
-    run: () => vscode.commands.executeCommand(`tracedb.${c.fix}`, { dbPath: c.entry.dbPath }),
-  }));
+  type Item = vscode.QuickPickItem & { run?: () => Thenable<unknown> };
+  const items: Item[] = [];
+  let group: string | undefined;
+  for (const c of fixChoices(ctx.store.all())) {
+    // One separator per finding: the reason is said once, not on every row.
+    if (c.reason !== group) items.push({ label: (group = c.reason), kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: `$(${c.icon}) ${c.title}`, run: () => vscode.commands.executeCommand(`tracedb.${c.fix}`, { dbPath: c.entry.dbPath }) });
+  }
+  const fixes = items.length;
   items.push(
+    { label: t('More'), kind: vscode.QuickPickItemKind.Separator },
     { label: `$(refresh) ${t('Check Health')}`, run: () => vscode.commands.executeCommand('tracedb.checkHealth') },
+    { label: `$(list-flat) ${t('Open Trace Explorer')}`, run: () => vscode.commands.executeCommand('tracedb.openExplorer') },
     { label: `$(copy) ${t('Copy Diagnostic Report')}`, run: () => vscode.commands.executeCommand('tracedb.copyReport') },
   );
-  const pick = await vscode.window.showQuickPick(items, { placeHolder: choices.length ? t('Fixes for the trace database') : t('No problems found') });
-  return pick?.run();
+  const pick = await vscode.window.showQuickPick(items, { placeHolder: fixes ? t('Fixes for the trace database') : t('No problems found') });
+  return pick?.run?.();
 };
 
 /**

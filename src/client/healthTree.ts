@@ -12,8 +12,17 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
 
+  private lastModel = '';
+
   constructor(private readonly store: HealthStore) {
-    this.subscription = store.onDidChange(() => this.changed.fire(undefined));
+    // Refresh only when what the tree shows changed: a refresh re-resolves every node, and
+    // a busy proxy would otherwise make rows jump and twisties blink on every report.
+    this.subscription = store.onDidChange(() => {
+      const model = JSON.stringify(this.store.all().map((e) => [e.dbPath, e.candidates?.length, treeModel(e)]));
+      if (model === this.lastModel) return;
+      this.lastModel = model;
+      this.changed.fire(undefined);
+    });
   }
 
   getChildren(node?: Node): Node[] {

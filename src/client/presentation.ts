@@ -2,7 +2,7 @@
 // reports. No `vscode` import: plain mocha tests cover every rule here; the UI classes
 // only copy these models into VS Code objects.
 import * as path from 'node:path';
-import { describeLock, FIX_TITLES, formatBytes } from '../engine/labels';
+import { activityOf, ago, describeLock, FIX_ICONS, FIX_TITLES, formatBytes, formatDuration } from '../engine/labels';
 import type { DbCandidate, Finding, FixId, HealthReport, Severity } from '../protocol';
 
 export interface DbEntry {
@@ -99,12 +99,18 @@ export const AVAILABLE_FIXES: readonly FixId[] = [
 export interface FixChoice {
   fix: FixId;
   title: string;
-  /** Why it is offered: the finding's title. */
+  /** A codicon id. */
+  icon: string;
+  /** The finding it answers (the picker's separator): its title, with the folder in multi-root. */
   reason: string;
   entry: DbEntry;
 }
 
-/** The fixes that apply to the current findings, most urgent finding first, Enable WAL first of all. */
+/**
+ * The fixes that apply to the current findings, most urgent finding first, Enable WAL
+ * first of all. Each fix once per folder, under the first finding that asks for it;
+ * never Enable WAL for a database already in WAL mode.
+ */
 export function fixChoices(entries: DbEntry[]): FixChoice[] {
   const out: FixChoice[] = [];
   const seen = new Set<string>();
@@ -112,8 +118,9 @@ export function fixChoices(entries: DbEntry[]): FixChoice[] {
   const add = (fix: FixId, f: Finding, e: DbEntry) => {
     const key = `${e.folderUri}|${fix}`;
     if (seen.has(key) || !AVAILABLE_FIXES.includes(fix)) return;
+    if (fix === 'enableWal' && e.report?.journalMode === 'wal') return;
     seen.add(key);
-    out.push({ fix, title: FIX_TITLES[fix], reason: `${multi ? `${e.folderName}: ` : ''}${f.title}`, entry: e });
+    out.push({ fix, title: FIX_TITLES[fix], icon: FIX_ICONS[fix], reason: `${multi ? `${e.folderName}: ` : ''}${f.title}`, entry: e });
   };
   for (const e of entries) {
     const findings = e.report?.findings ?? [];
@@ -202,8 +209,10 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
   const db: TreeNodeModel[] = [
     leaf(id, 'path', 'Path', r.path, 'file', id, { tooltip: r.path }),
     leaf(id, 'reachable', 'Reachable', r.reachable ? 'yes' : `no: ${r.unreachableReason}`, r.reachable ? 'check' : 'error', id),
-    leaf(id, 'mode', 'Journal mode', `${r.journalMode}${r.journalModeSource === 'header' ? ' (header)' : ''}`, r.journalMode === 'wal' ? 'check' : 'warning', id, {
-      tooltip: r.journalModeSource === 'header' ? 'Read from file header bytes 18-19 without opening a connection.' : 'PRAGMA journal_mode from a fresh read-only connection.',
+    leaf(id, 'mode', 'Journal mode', r.journalMode === 'wal' ? 'WAL' : r.journalMode === 'unknown' ? 'unknown' : `rollback journal (${r.journalMode}), not WAL`, r.journalMode === 'wal' ? 'check' : 'warning', id, {
+      tooltip: r.journalModeSource === 'header'
+        ? 'Read from the file header (bytes 18-19) without opening a connection, so a rollback journal shows as "delete" whatever its exact mode.'
+        : 'PRAGMA journal_mode from a fresh read-only connection.',
       ...(r.journalMode === 'wal' || !r.reachable ? {} : { contextValue: 'fix:enableWal' }),
     }),
   ];
@@ -232,39 +241,45 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
     ],
   });
 
-  // Every open WAL connection holds WAL_OPEN, and SHARED on the DB file beside it, for its lifetime.
+  // Every open WAL connection holds WAL_OPEN, and SHARED on the DB file beside it, for its
+  // lifetime; and the proxy's own commit locks come and go many times a second. Neither is
+  // news: a lock shows once it is held long enough to matter (stuck) or by someone else.
   const walOpen = new Set(r.locks.filter((l) => l.lock === 'WAL_OPEN').map((l) => l.pid));
-  const locks = r.locks.filter((l) => l.lock !== 'WAL_OPEN' && !(l.lock === 'SHARED' && walOpen.has(l.pid)));
+  const proxyPids = new Set(r.holders.filter((h) => h.kind === 'proxy').map((h) => h.pid));
+  const visible = r.locks.filter((l) => l.lock !== 'WAL_OPEN' && !(l.lock === 'SHARED' && walOpen.has(l.pid)));
+  const locks = visible.filter((l) => l.stuck || !proxyPids.has(l.pid));
+  const committing = visible.some((l) => !l.stuck && proxyPids.has(l.pid));
+  const holderLabel = (pid: number) => r.holders.find((h) => h.pid === pid)?.label;
   sections.push({
-    // A new id when locks appear: VS Code keeps a node's collapsed state by id, and a
-    // section that was empty (collapsed) must open by itself when someone takes a lock.
-    id: `${id}/locks/${locks.length ? 'held' : 'none'}`,
+    // A stable id: VS Code keeps the section's expansion across updates, and the rows update in place.
+    id: `${id}/locks`,
     label: 'Locks now',
-    description: locks.length ? String(locks.length) : 'none',
+    description: locks.length ? String(locks.length) : committing ? 'proxy committing' : 'none',
     icon: locks.length ? 'lock' : 'unlock',
-    expanded: locks.length > 0,
+    expanded: true,
     dbPath: id,
     children: locks.length
-      ? locks.map((l, i) =>
-          leaf(id, `lock/${l.pid}/${l.lock}/${i}`, `${l.lock}`, `PID ${l.pid}${l.stuck ? ' · stuck' : ''}${l.waiting ? ' · waiting' : ''}`, l.stuck ? 'lock' : 'key', id, {
+      ? locks.map((l) =>
+          leaf(id, `lock/${l.pid}/${l.file}/${l.lock}`, `${l.lock}`, `PID ${l.pid}${holderLabel(l.pid) ? ` ${holderLabel(l.pid)}` : ''}${l.stuck ? ` · held ${formatDuration((r.checkedAt ? Date.parse(r.checkedAt) : Date.now()) - l.since)}` : ''}${l.waiting ? ' · waiting' : ''}`, l.stuck ? 'lock' : 'key', id, {
             color: l.stuck ? 'problemsErrorIcon.foreground' : undefined,
-            tooltip: `${describeLock(l.lock)} (${l.file === 'db' ? 'database file' : '-shm'})`,
+            tooltip: `${describeLock(l.lock)} (${l.file === 'db' ? 'database file' : '-shm'})${l.stuck ? `\nHeld since ${new Date(l.since).toISOString()}` : ''}`,
             pids: [l.pid],
           }),
         )
-      : [leaf(id, 'nolock', r.lockSource === 'none' ? 'Locks cannot be seen on this platform' : 'No lock held', r.lockNote, 'check', id)],
+      : [leaf(id, 'nolock', r.lockSource === 'none' ? 'Locks cannot be seen on this platform' : committing ? 'No lock held long (the proxy commits in milliseconds)' : 'No lock held', r.lockNote, 'check', id)],
   });
 
   sections.push({
-    id: `${id}/holders/${r.holders.length ? 'some' : 'none'}`,
+    id: `${id}/holders`,
     label: 'Processes with the DB open',
     description: String(r.holders.length),
     icon: 'server-process',
-    expanded: r.holders.length > 0 && r.holders.length < 6,
+    expanded: true,
     dbPath: id,
     children: r.holders.map((h) =>
-      leaf(id, `holder/${h.pid}`, `PID ${h.pid}`, `${h.label}${h.locks.length ? ` · ${h.locks.join('+')}` : ''}`, h.self ? 'pulse' : 'terminal', id, {
-        tooltip: `${h.command}\nFiles: ${h.files.join(', ')}`,
+      leaf(id, `holder/${h.pid}`, `PID ${h.pid}`, `${h.label}${h.blocker ? ' · blocking the proxy' : ''} · ${activityOf(h.locks)}`, h.self ? 'pulse' : h.blocker ? 'error' : 'terminal', id, {
+        color: h.blocker ? 'problemsErrorIcon.foreground' : undefined,
+        tooltip: `${h.command}\nFiles: ${h.files.join(', ')}\nSQLite locks: ${h.locks.join(', ') || 'none'}`,
         contextValue: h.self ? 'holder-self' : 'holder',
         pids: [h.pid],
       }),
@@ -307,9 +322,14 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
     }
     else {
       children.push(leaf(id, 'log/count', '"database is locked"', `${l.lockErrors}${l.complete ? '' : ' (tail)'}`, l.lockErrors ? 'warning' : 'check', id, { contextValue: l.lockErrors ? 'fix:openLog' : undefined }));
-      if (l.first) children.push(leaf(id, 'log/first', 'First', l.first, 'history', id));
-      if (l.last) children.push(leaf(id, 'log/last', 'Last', l.last, 'history', id));
-      for (const h of l.perHour.slice(-6)) children.push(leaf(id, `log/h/${h.hour}`, h.hour.slice(0, 13).replace('T', ' ') + 'h', String(h.count), 'graph', id));
+      const now = r.checkedAt ? Date.parse(r.checkedAt) : Date.now();
+      if (l.first) children.push(leaf(id, 'log/first', 'First', ago(Date.parse(l.first), now), 'history', id, { tooltip: l.first }));
+      if (l.last) children.push(leaf(id, 'log/last', 'Last', ago(Date.parse(l.last), now), 'history', id, { tooltip: l.last }));
+      for (const h of l.perHour.slice(-6)) {
+        const start = new Date(h.hour);
+        const label = `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, 13)}:00–${String((start.getUTCHours() + 1) % 24).padStart(2, '0')}:00 UTC`;
+        children.push(leaf(id, `log/h/${h.hour}`, label, `${h.count} event${h.count === 1 ? '' : 's'}`, 'graph', id));
+      }
     }
     sections.push({ id: `${id}/log`, label: 'Proxy log', description: l.exists ? `${l.lockErrors} lock errors` : 'none', icon: 'output', children, dbPath: id });
   }

@@ -13,6 +13,7 @@ const t = vscode.l10n.t;
 const WATCH_AFTER_RESTART_MS = 15000;
 /** The proxy's own storage test (TRACEFORGE.md § Its tests), when tracedb.proxy.testCommand is not set. */
 const DEFAULT_TEST_COMMAND = 'pnpm --filter @traceforge/proxy test storage-sqlite';
+const TEST_TASK_NAME = () => t('Proxy storage test');
 
 function folderOf(e: DbEntry): vscode.WorkspaceFolder | undefined {
   return e.folderUri ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(e.folderUri)) : vscode.workspace.workspaceFolders?.[0];
@@ -22,7 +23,7 @@ function proxyTask(folder: vscode.WorkspaceFolder, action: 'startProxy' | 'testP
   const task = new vscode.Task(
     { type: 'tracedb', action },
     folder,
-    action === 'startProxy' ? t('Start proxy') : t('Proxy storage test'),
+    action === 'startProxy' ? t('Start proxy') : TEST_TASK_NAME(),
     'Trace DB',
     new vscode.ShellExecution(command, { cwd: folder.uri.fsPath, ...(env ? { env } : {}) }),
   );
@@ -132,9 +133,15 @@ export async function runVerification(ctx: Ctx, e: DbEntry): Promise<Verificatio
     ];
     for (const l of lines) ctx.log.info(`Verification: ${l}`);
     const allOk = walActive && proxyTestExit === 0 && concurrency.ok;
-    const open = t('Open Output');
     const show = allOk ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
-    void show(lines.join('  '), open).then((c) => c === open && ctx.log.show());
+    // A failed test step is read in its terminal, where its output is; the rest in the log.
+    const terminal = t('Show Terminal');
+    const open = t('Open Output');
+    const buttons = proxyTestExit === 0 ? [open] : [terminal, open];
+    void show(lines.join('  '), ...buttons).then((c) => {
+      if (c === open) ctx.log.show();
+      if (c === terminal) vscode.window.terminals.find((term) => term.name.includes(TEST_TASK_NAME()))?.show();
+    });
     return { walActive, proxyTestExit, concurrency };
   });
 }

@@ -62,6 +62,7 @@ export async function readJournalMode(dbPath: string): Promise<JournalMode> {
 
 export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Promise<EnableWalResult> {
   const started = performance.now();
+  const startedAt = Date.now();
   dbPath = path.resolve(dbPath);
   const timeoutMs = opts.timeoutMs ?? 5000;
   const name = path.basename(dbPath);
@@ -124,7 +125,7 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
   const durationMs = Math.round(performance.now() - started);
   if (switched && journalMode === 'wal') {
     // Dates the switch for every later look (CLI or server): lock errors logged before it are history.
-    await recordWalSwitch(dbPath);
+    await recordWalSwitch(dbPath, Date.now(), startedAt);
     const switchedMsg = `${name} is now in WAL mode (verified from a fresh connection; ${attempts} attempt${attempts === 1 ? '' : 's'}, ${durationMs} ms).`;
     const backup = opts.backup ? await backupAfterSwitch(dbPath, opts) : {};
     return {

@@ -2,6 +2,7 @@
 // that says what to do next, with the runbook fixes that apply. Pure, so every rule
 // is tested without a database.
 import * as path from 'node:path';
+import { ago } from './labels';
 import type {
   DbFiles,
   Finding,
@@ -41,6 +42,8 @@ export interface FindingInput {
   logErrorsBeforeWal?: number;
   /** Epoch ms of the switch to WAL, when the doctor did it or saw it (walMarker.ts). */
   walSince?: number;
+  /** Start of the doctor's Enable WAL run that made that switch. */
+  walRunStartedAt?: number;
   now: number;
 }
 
@@ -166,7 +169,8 @@ export function deriveFindings(input: FindingInput): Finding[] {
     const locks = all.some((l) => l.lock === 'WAL_OPEN') ? all.filter((l) => l.lock !== 'SHARED') : all;
     if (locks.some((l) => l.stuck && WRITE_LOCKS.has(l.lock))) stuckWriters.push(pid);
     else if (locks.some((l) => l.stuck && (l.lock === 'SHARED' || l.lock === 'WAL_READ'))) stuckReaders.push(pid);
-    else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED')) activeWriters.push(pid);
+    // The proxy's own commit locks come and go many times a second: not news until stuck.
+    else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED') && input.holders.find((h) => h.pid === pid)?.kind !== 'proxy') activeWriters.push(pid);
   }
   if (stuckWriters.length) {
     const heldFor = (pid: number) => {
@@ -250,15 +254,6 @@ export function deriveFindings(input: FindingInput): Finding[] {
   return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 }
 
-/** "3 h ago", "12 min ago", "just now": how long ago a lock error was logged. */
-export function ago(ms: number, now: number): string {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 48 * 3600) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} days ago`;
-}
-
 /**
  * Lock errors in the proxy's log. Recent ones (the last hour, and after the switch to WAL
  * when that is known) are the incident: a warning. Older ones are history, reported as
@@ -283,7 +278,11 @@ function logFinding(input: FindingInput, log: LogSummary): Finding {
   let advice: string;
   if (!wal) advice = 'Enable WAL and keep the 5 s busy timeout to stop them.';
   else if (recent) advice = 'The database is in WAL mode, yet they continue: look for a process holding the write lock (Locks now) and for long transactions in the proxy.';
-  else if (sinceWal !== undefined || afterSwitch === false) advice = 'None since the database was switched to WAL: WAL fixed them.';
+  else if (afterSwitch === false && input.walRunStartedAt !== undefined && lastMs !== undefined && lastMs >= input.walRunStartedAt - 1000) {
+    // Honest about our own part: the switch needs the lock for milliseconds, which a writer
+    // with no busy timeout cannot wait for. Never "none since" for errors the run caused.
+    advice = 'The last of them was logged while Enable WAL was switching: a writer with no busy timeout fails even on the switch\'s lock of a few milliseconds (the proxy\'s usual 5 s timeout waits it out). None since the switch.';
+  } else if (sinceWal !== undefined || afterSwitch === false) advice = 'None since the database was switched to WAL: WAL fixed them.';
   else advice = 'None in the last hour: history, not a current problem.';
   return {
     code: 'lock-errors-in-log',

@@ -17,7 +17,7 @@ import { readHeader, type HeaderProblem } from './header';
 import { integrityCheck } from './integrity';
 import { sampleLocks } from './locks';
 import { LogTail } from './logScan';
-import { recordWalSwitch, walSwitchTime } from './walMarker';
+import { recordWalSwitch, walSwitch, walSwitchTime } from './walMarker';
 import { isBusy, sqliteCode, withConnection } from './sqlite';
 import type {
   DbHeader,
@@ -150,7 +150,7 @@ export class Inspector {
     }
     if (journalMode !== 'wal' && journalMode !== 'unknown') this.sawRollbackMode = true;
     // The switch time only matters for lock errors in WAL mode: read it only then.
-    const walSince = journalMode === 'wal' && log && log.lockErrors > 0 ? await walSwitchTime(dbPath) : undefined;
+    const sw = journalMode === 'wal' && log && log.lockErrors > 0 ? await walSwitch(dbPath) : undefined;
     const findings = deriveFindings({
       path: dbPath,
       files,
@@ -164,7 +164,7 @@ export class Inspector {
       log,
       integrity,
       logErrorsBeforeWal: this.logErrorsBeforeWal,
-      ...(walSince !== undefined ? { walSince } : {}),
+      ...(sw ? { walSince: sw.at, ...(sw.runStartedAt !== undefined ? { walRunStartedAt: sw.runStartedAt } : {}) } : {}),
       now: Date.now(),
     });
 

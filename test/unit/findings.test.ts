@@ -94,6 +94,11 @@ describe('findings', () => {
     const before = deriveFindings({ ...base, log, walSince: Date.parse('2026-11-26T11:45:00Z') });
     assert.equal(before[0].severity, 'info');
     assert.match(before[0].message, /None since the database was switched to WAL/);
+    // Logged while the doctor's own Enable WAL run was switching: said as such, never "none since".
+    const during = deriveFindings({ ...base, log, walSince: Date.parse('2026-11-26T11:40:01Z'), walRunStartedAt: Date.parse('2026-11-26T11:39:59Z') });
+    assert.equal(during[0].severity, 'info');
+    assert.match(during[0].message, /while Enable WAL was switching/);
+    assert.doesNotMatch(during[0].message, /WAL fixed them/);
     const after = deriveFindings({ ...base, log, walSince: Date.parse('2026-11-26T11:30:00Z') });
     assert.equal(after[0].severity, 'warning');
     assert.match(after[0].message, /yet they continue/);

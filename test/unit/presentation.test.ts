@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { inspect, Inspector } from '../../src/engine/inspect';
 import { fixChoices, statusModel, treeModel, type DbEntry, type TreeNodeModel } from '../../src/client/presentation';
 import { formatReport } from '../../src/engine/reportText';
+import type { HealthReport } from '../../src/engine/types';
 import { startActor, traceWorkspace } from './helpers';
 
 function entry(report: DbEntry['report'], name = 'repo', dbPath = report?.path ?? '/x'): DbEntry {
@@ -102,7 +103,7 @@ describe('presentation: health tree', () => {
     assert.match(notWal.contextValue!, /\bfinding\b/);
     assert.match(notWal.contextValue!, /\bfix:enableWal\b/);
     const lock = all.find((n) => n.label === 'RESERVED')!;
-    assert.equal(lock.description, `PID ${actor.pid}`);
+    assert.equal(lock.description, `PID ${actor.pid} node actor.cjs`, 'the PID and what the process is');
     const holder = all.find((n) => n.label === `PID ${actor.pid}`)!;
     assert.equal(holder.contextValue, 'holder');
     assert.ok(new Set(all.map((n) => n.id)).size === all.length, 'ids are unique');
@@ -113,6 +114,50 @@ describe('presentation: health tree', () => {
     const all = flatten(treeModel(entry(await inspect(db, { mode: 'full' }))));
     assert.ok(all.some((n) => n.label === 'No lock held'));
     assert.equal(all.find((n) => n.label === 'Problems')?.description, 'none');
+  });
+});
+
+describe('presentation: what stays still on screen', () => {
+  const base = (): HealthReport => ({
+    path: '/r/packages/proxy/.ai-tests/traces.db', checkedAt: new Date().toISOString(), mode: 'passive', reachable: true, journalMode: 'wal', journalModeSource: 'header',
+    files: { db: { exists: true, size: 1, mtimeMs: 1 }, wal: { exists: true, size: 1, mtimeMs: 1 }, shm: { exists: true, size: 1, mtimeMs: 1 }, journal: { exists: false, size: 0, mtimeMs: 0 } },
+    lockSource: 'proc', locks: [], holders: [], findings: [], healthy: true, durationMs: 1,
+  });
+  const proxy = { pid: 300, command: 'node dist/index.js', kind: 'proxy' as const, label: 'TraceForge proxy', files: ['db' as const], locks: ['WAL_WRITE' as const], self: false };
+
+  it('the proxy committing is not news: no lock row, a quiet description, the same section ids as when idle', () => {
+    const idle = treeModel(entry(base()));
+    const committing = { ...base(), holders: [proxy], locks: [{ pid: 300, lock: 'WAL_WRITE' as const, file: 'shm' as const, type: 'write' as const, waiting: false, since: Date.now(), stuck: false }] };
+    const busy = treeModel(entry(committing));
+    assert.deepEqual(busy.map((n) => n.id), idle.map((n) => n.id), 'sections keep their ids, so VS Code keeps their expansion');
+    const locks = busy.find((n) => n.label === 'Locks now')!;
+    assert.equal(locks.description, 'proxy committing');
+    assert.equal(locks.children!.length, 1);
+    assert.match(locks.children![0].label, /No lock held long/);
+    // The proxy's own momentary lock is no finding either.
+    assert.equal(fixChoices([entry(committing)]).length, 0);
+  });
+
+  it('words, not lock names: the holder says what it does; times say how long ago, exact in the tooltip', () => {
+    const r = { ...base(), journalMode: 'delete' as const, holders: [{ ...proxy, locks: ['EXCLUSIVE' as const, 'PENDING' as const, 'RESERVED' as const] }], log: { path: '/l', exists: true, lockErrors: 2, perHour: [{ hour: '2026-11-28T03:00:00.000Z', count: 2 }], totalBytes: 1, scannedBytes: 1, complete: true, last: new Date(Date.now() - 3 * 3600_000).toISOString() } };
+    const all = flatten(treeModel(entry(r)));
+    assert.equal(all.find((n) => n.label === 'PID 300')!.description, 'TraceForge proxy · committing');
+    assert.match(all.find((n) => n.label === 'PID 300')!.tooltip!, /EXCLUSIVE, PENDING, RESERVED/);
+    assert.equal(all.find((n) => n.label === 'Journal mode')!.description, 'rollback journal (delete), not WAL');
+    const last = all.find((n) => n.label === 'Last')!;
+    assert.equal(last.description, '3 h ago');
+    assert.equal(last.tooltip, r.log.last);
+    assert.ok(all.some((n) => n.label === '2026-11-28 03:00–04:00 UTC' && n.description === '2 events'));
+  });
+
+  it('the fix picker: each fix once, with an icon, grouped under its finding; never Enable WAL on a WAL DB', () => {
+    const notWal = { code: 'not-wal' as const, severity: 'warning' as const, title: 'Journal mode is delete, not WAL', message: '', fixes: ['enableWal' as const, 'longTermFix' as const, 'increaseTimeout' as const] };
+    const logs = { code: 'lock-errors-in-log' as const, severity: 'warning' as const, title: '2 lock errors', message: '', fixes: ['openLog' as const, 'enableWal' as const, 'increaseTimeout' as const] };
+    const choices = fixChoices([entry({ ...base(), journalMode: 'delete', findings: [notWal, logs] })]);
+    assert.deepEqual(choices.map((c) => c.fix), ['enableWal', 'longTermFix', 'increaseTimeout', 'openLog']);
+    assert.ok(choices.every((c) => c.icon.length > 0));
+    assert.deepEqual([...new Set(choices.map((c) => c.reason))], ['Journal mode is delete, not WAL', '2 lock errors']);
+    assert.ok(!fixChoices([entry({ ...base(), findings: [logs] })]).some((c) => c.fix === 'enableWal'), 'already WAL');
   });
 });
 

@@ -7,17 +7,14 @@ import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createTraceDb } = require('../../test/fixtures/traceforge.cjs') as { createTraceDb(p: string, o: object): Promise<void> };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeStorageCode, writeProxyCommands } = require('../../test/fixtures/suiteWorkspace.cjs') as { writeStorageCode(root: string): void; writeProxyCommands(root: string, repo: string): void };
+const { writeSuiteWorkspace } = require('../../test/fixtures/suiteWorkspace.cjs') as {
+  writeSuiteWorkspace(root: string, repo: string, opts: { rows: number; proxyCommands: boolean }): Promise<unknown>;
+};
 
 async function main(): Promise<void> {
   const repo = path.resolve(__dirname, '..', '..');
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tracedb-vscode-'));
-  fs.mkdirSync(path.join(workspace, '.ai-tests'));
-  await createTraceDb(path.join(workspace, '.ai-tests', 'traces.db'), { rows: 200, journalMode: 'delete' });
-  writeStorageCode(workspace);
-  writeProxyCommands(workspace, repo);
+  await writeSuiteWorkspace(workspace, repo, { rows: 200, proxyCommands: true });
   try {
     await runTests({
       extensionDevelopmentPath: repo,

@@ -22,10 +22,11 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false | Promis
   }
 }
 
+/** Where the real proxy keeps it: it runs in packages/proxy (test/fixtures/suiteWorkspace.cjs). */
 function workspaceDb(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the test opens a workspace folder');
-  return path.join(folder.uri.fsPath, '.ai-tests', 'traces.db');
+  return path.join(folder.uri.fsPath, 'packages', 'proxy', '.ai-tests', 'traces.db');
 }
 
 /** A real process holding a write transaction (test/fixtures/actor.cjs), as a stuck script would. */
@@ -54,9 +55,10 @@ describe('Trace DB Doctor in VS Code', function () {
     await api.ready;
   });
 
-  it('activates on the workspace and reports the DB as not WAL in the status bar', async () => {
+  it('activates on the workspace, finds the DB in packages/proxy as the proxy does, and reports it as not WAL in the status bar', async () => {
     await waitFor('a report', () => api.ctx.store.all()[0]?.report);
     assert.equal(api.ctx.store.all()[0].dbPath, workspaceDb());
+    assert.equal(api.ctx.store.all()[0].chosenBy, 'discovered');
     await waitFor('warning status', () => api.statusBar.level === 'warning');
     assert.match(api.statusBar.text, /traces\.db: not WAL/);
   });
@@ -105,7 +107,15 @@ describe('Trace DB Doctor in VS Code', function () {
       assert.equal(typeof verdict, 'string', 'the command returns its verdict');
       assert.match(verdict, /no stuck lock and no new "database is locked"/);
       const report = api.ctx.store.all()[0].report!;
-      assert.ok(report.holders.some((h) => h.kind === 'proxy'), `the stand-in proxy runs: ${JSON.stringify(report.holders)}`);
+      assert.ok(report.holders.some((h) => h.kind === 'proxy' && h.label === 'TraceForge proxy'), `the proxy runs: ${JSON.stringify(report.holders)}`);
+      // Its stdout is kept where the doctor reads the log (the proxy itself logs only to stdout).
+      const keptLog = path.join(path.dirname(path.dirname(workspaceDb())), 'logs', 'proxy.log');
+      await waitFor('the kept log', () => fs.existsSync(keptLog) && /stand-in proxy/.test(fs.readFileSync(keptLog, 'utf8')));
+      // A second restart stops the running proxy first: one proxy afterwards, not two.
+      const again = (await vscode.commands.executeCommand('tracedb.restartProxy', { confirmed: true })) as string;
+      assert.match(again, /no stuck lock/);
+      const proxies = api.ctx.store.all()[0].report!.holders.filter((h) => h.kind === 'proxy');
+      assert.equal(proxies.length, 1, JSON.stringify(proxies));
       assert.ok(vscode.tasks.taskExecutions.length > before);
       for (const e of vscode.tasks.taskExecutions) e.terminate();
     });
