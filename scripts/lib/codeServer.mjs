@@ -59,15 +59,16 @@ export function installVsix(tools, dirs, vsix) {
 
 /**
  * Starts code-server and resolves once it answers /healthz.
- * `env` reaches the extension host and its terminals (PATH with pnpm, for the demo).
+ * `env` reaches the extension host and its terminals (PATH with pnpm, for the demo), on
+ * top of `baseEnv` (default: this process's environment).
  */
-export async function startCodeServer(tools, dirs, { port, env = {}, logFile, extraArgs = [] } = {}) {
+export async function startCodeServer(tools, dirs, { port, env = {}, baseEnv = process.env, logFile, extraArgs = [] } = {}) {
   port ??= await freePort();
   const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
   const proc = spawn(
     tools.node24,
     [...codeServerArgs(tools, dirs), '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override', '--ignore-last-opened', ...extraArgs],
-    { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true },
+    { env: { ...baseEnv, ...env }, stdio: ['ignore', out, out], detached: true },
   );
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((res) => proc.once('exit', res));
