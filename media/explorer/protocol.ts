@@ -48,6 +48,9 @@ export interface CopyCommand {
 }
 
 export type WebviewRequest = QueryRequest | DetailRequest | FieldRequest | CountRequest | ChoicesRequest;
+/** A request before `request()` numbers it. */
+export type UnsentRequest = WithoutId<WebviewRequest>;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export type WebviewMessage = ReadyMessage | WebviewRequest | OpenJsonCommand | CopyCommand;
 
 // ------------------------------------------------------------ host → webview
@@ -57,6 +60,11 @@ export interface InitMessage {
   dbName: string;
   /** Kept in the webview's state so the serializer can reopen the panel on the same DB. */
   dbPath: string;
+  /**
+   * The health report's instant trace count (max(rowid)), so the list can say "≈ N"
+   * without a COUNT(*) of its own; absent when no report has one yet.
+   */
+  traceCount?: number;
 }
 export interface ResponseMessage {
   type: 'response';
@@ -66,12 +74,24 @@ export interface ResponseMessage {
   /** For the user: what went wrong and what to do next. */
   error?: string;
 }
-/** Someone committed: fetch what is new. */
+/**
+ * Someone committed. The list only offers to load what is new (a pill): it never
+ * queries on its own, because on a rollback-journal DB every read holds SHARED and
+ * makes the proxy wait (issue 11), and rows inserted under the pointer open the wrong
+ * trace (issue 10).
+ */
 export interface DidChangeDataMessage {
   type: 'didChangeData';
+  /** The health report's latest instant count, when it has one. */
+  traceCount?: number;
+}
+/** The health report's instant count moved (the poll read max(rowid) again). */
+export interface DidChangeTraceCountMessage {
+  type: 'didChangeTraceCount';
+  traceCount: number;
 }
 
-export type HostMessage = InitMessage | ResponseMessage | DidChangeDataMessage;
+export type HostMessage = InitMessage | ResponseMessage | DidChangeDataMessage | DidChangeTraceCountMessage;
 
 // ------------------------------------------------------------ guards
 
@@ -121,7 +141,8 @@ export function isPageParams(v: unknown): v is TracePageParams {
     (v.after === undefined || isCursor(v.after)) &&
     (v.before === undefined || isCursor(v.before)) &&
     (v.limit === undefined || (Number.isInteger(v.limit) && (v.limit as number) > 0 && (v.limit as number) <= 200)) &&
-    v.likeScanRows === undefined
+    // A test-only knob of the engine: the webview never sets how much the engine scans.
+    v.scanRows === undefined
   );
 }
 
@@ -150,7 +171,20 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
   }
 }
 
+const optCount = (v: unknown) => v === undefined || isId(v);
+
 export function isHostMessage(m: unknown): m is HostMessage {
   if (!isObj(m)) return false;
-  return (m.type === 'init' && isStr(m.dbName) && isStr(m.dbPath)) || (m.type === 'response' && isId(m.id) && typeof m.ok === 'boolean') || m.type === 'didChangeData';
+  switch (m.type) {
+    case 'init':
+      return isStr(m.dbName) && isStr(m.dbPath) && optCount(m.traceCount);
+    case 'response':
+      return isId(m.id) && typeof m.ok === 'boolean';
+    case 'didChangeData':
+      return optCount(m.traceCount);
+    case 'didChangeTraceCount':
+      return isId(m.traceCount);
+    default:
+      return false;
+  }
 }

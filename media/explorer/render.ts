@@ -57,6 +57,49 @@ export function rowCells(r: TraceRow): string[] {
   ];
 }
 
+// ------------------------------------------------------------ search highlight
+
+const FTS_OPERATORS = new Set(['AND', 'OR', 'NOT', 'NEAR']);
+
+/** The words a search looks for, read from FTS5 syntax: phrases, `pre*`, operators dropped. */
+export function searchTerms(query: string | undefined): string[] {
+  if (!query) return [];
+  const out = new Set<string>();
+  for (const m of query.matchAll(/"([^"]*)"?|([^\s"()]+)/g)) {
+    if (m[1] !== undefined) {
+      const phrase = m[1].trim();
+      if (phrase) out.add(phrase.toLowerCase());
+      continue;
+    }
+    const word = (m[2] ?? '').replace(/^[-+^]+/, '').replace(/\*+$/, '').replace(/^[\w-]+:/, '');
+    if (word && !FTS_OPERATORS.has(word)) out.add(word.toLowerCase());
+  }
+  // Longest first, so "gpt-4o-mini" wins over "gpt" where both match.
+  return [...out].sort((a, b) => b.length - a.length).slice(0, 20);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The text with each occurrence of a term wrapped in <mark>, as text nodes and
+ * elements (never markup). `wordStart` matches only at the start of a word, as the
+ * full-text index does.
+ */
+export function highlight(doc: Document, text: string, terms: string[], wordStart = true): Node[] {
+  if (!terms.length || !text) return [doc.createTextNode(text)];
+  const re = new RegExp(`${wordStart ? '(?<![\\p{L}\\p{N}])' : ''}(?:${terms.map(escapeRe).join('|')})`, 'giu');
+  const nodes: Node[] = [];
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    if (!m[0]) continue;
+    if (m.index > last) nodes.push(doc.createTextNode(text.slice(last, m.index)));
+    nodes.push(h(doc, 'mark', undefined, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) nodes.push(doc.createTextNode(text.slice(last)));
+  return nodes;
+}
+
 // ------------------------------------------------------------ JSON
 
 const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false)\b|\b(null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;

@@ -17,6 +17,7 @@ export class ExplorerPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, ExplorerPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  private sentCount?: number;
 
   static createOrShow(ctx: Ctx, dbPath: string): ExplorerPanel {
     const open = ExplorerPanel.panels.get(dbPath);
@@ -61,10 +62,24 @@ export class ExplorerPanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
-      ctx.client.onNotification(proto.dataChanged, (p) => {
-        if (p.dbPath === dbPath) this.post({ type: 'didChangeData' });
+      // Forwarded as a mark only: the webview queries nothing until the user asks.
+      // From the context's one subscription: a panel's own would replace every other panel's.
+      ctx.onDataChanged((p) => {
+        if (p.dbPath === dbPath) this.post({ type: 'didChangeData', traceCount: this.traceCount() });
+      }),
+      ctx.store.onDidChange((e) => {
+        if (e && e.dbPath !== dbPath) return;
+        const n = this.traceCount();
+        if (n === undefined || n === this.sentCount) return;
+        this.sentCount = n;
+        this.post({ type: 'didChangeTraceCount', traceCount: n });
       }),
     );
+  }
+
+  /** The health report's instant count (max(rowid)): the list's "≈ N" without a COUNT(*) of its own. */
+  private traceCount(): number | undefined {
+    return this.ctx.store.byDbPath(this.dbPath)?.report?.traceCount?.value;
   }
 
   private post(m: HostMessage): void {
@@ -80,7 +95,8 @@ export class ExplorerPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.post({ type: 'init', dbName: path.basename(this.dbPath), dbPath: this.dbPath });
+        this.sentCount = this.traceCount();
+        this.post({ type: 'init', dbName: path.basename(this.dbPath), dbPath: this.dbPath, traceCount: this.sentCount });
         return;
       case 'copy':
         await vscode.env.clipboard.writeText(m.text);

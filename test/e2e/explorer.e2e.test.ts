@@ -5,12 +5,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { prepare, withSession, type Session } from './harness';
-import { createTraceDb, tempDir } from '../unit/helpers';
+import { createTraceDb, startActor, tempDir } from '../unit/helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fx = require('../fixtures/traceforge.cjs');
 
 const SHORT = 20000;
+// The window, the extension host and the server start on a shared machine: give them longer than a step.
+const STARTUP = 90000;
 const HOSTILE = [
   '<img src=x onerror="window.__pwned=1">',
   '<script>window.__pwned=2</script>',
@@ -51,11 +53,13 @@ describe('end to end: the trace explorer', function () {
     await c.close();
 
     await withSession('trace-explorer', root, {}, async (s) => {
-      await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: SHORT });
+      await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: STARTUP });
       await s.runCommand('Trace DB: Open Trace Explorer');
       const f = await explorerFrame(s);
       await f.locator('.row .col-time').first().waitFor({ timeout: SHORT });
       await s.shot('explorer-open');
+      assert.equal(await f.locator('[role="grid"] .row[role="row"]').count() > 0, true, 'rows are grid rows');
+      assert.equal(await f.locator('.detail').isVisible(), false, 'no detail pane before a trace is selected');
       // Newest first: the hostile traces were written last, in the future.
       assert.match(await f.locator('.row').first().innerText(), /hostilemarker/);
 
@@ -84,6 +88,8 @@ describe('end to end: the trace explorer', function () {
       // Search (FTS) and open the hostile trace.
       await f.locator('input.search').fill('hostilemarker');
       await f.waitForFunction((n) => document.querySelectorAll('.row').length === n, HOSTILE.length, { timeout: SHORT });
+      // The term is marked in the prompt column, as text.
+      assert.equal(await f.locator('.row .col-prompt mark', { hasText: 'hostilemarker' }).count(), HOSTILE.length);
       await f.locator('.row', { hasText: 'onerror' }).first().waitFor({ timeout: SHORT });
       await f.locator('.row', { hasText: 'onerror' }).first().click();
       const bubble = f.locator('.bubble-user .bubble-text', { hasText: 'onerror' });
@@ -104,5 +110,97 @@ describe('end to end: the trace explorer', function () {
       await f.locator('.json-key').first().waitFor({ timeout: SHORT });
       await s.shot('explorer-raw-json');
     });
+  });
+
+  it('with a writer adding 20 traces/s: a click opens that row, the row stays put, a pill loads the new ones, headers sort', async () => {
+    const root = tempDir('tracedb-e2e-live-');
+    fs.mkdirSync(path.join(root, '.ai-tests'));
+    const db = path.join(root, '.ai-tests', 'traces.db');
+    await createTraceDb(db, { rows: 600, journalMode: 'wal' });
+    const writer = await startActor('writer', db, ['--rate', '20', '--busy-timeout', '5000']);
+    let failed = true;
+    try {
+      await withSession('trace-explorer-live', root, {}, async (s) => {
+        await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: STARTUP });
+        await s.runCommand('Trace DB: Open Trace Explorer');
+        const f = await explorerFrame(s);
+        await f.locator('.row .col-time').first().waitFor({ timeout: SHORT });
+        await f.locator('.count', { hasText: '≈' }).waitFor({ timeout: SHORT });
+        assert.match(await f.locator('.count').innerText(), /^≈ [\d,]+ traces$/, 'the estimate is shown without counting');
+        assert.equal(await f.locator('.detail').isVisible(), false);
+        await s.shot('live-open');
+
+        // Click a row near the top while new traces keep arriving.
+        const row = f.locator('.row[data-index="2"]');
+        const id = (await row.getAttribute('data-id'))!;
+        const model = await row.locator('.col-model').innerText();
+        const latency = await row.locator('.col-latency').innerText();
+        const text = await row.innerText();
+        await row.click();
+        await f.locator('.detail .trace-id', { hasText: id }).waitFor({ timeout: SHORT });
+        assert.equal(await f.locator('.detail .fact-model').innerText(), model);
+        assert.equal(await f.locator('.detail .fact-latency').innerText(), latency);
+        const selected = f.locator('.row[aria-selected="true"]');
+        const box = (await selected.boundingBox())!;
+        await s.shot('live-clicked-row-detail');
+
+        // Three seconds of writes later, the same row is selected at the same place, and a pill offers the new ones.
+        await s.page.waitForTimeout(3000);
+        assert.equal(await selected.count(), 1);
+        assert.equal(await selected.getAttribute('data-id'), id);
+        assert.equal(await selected.innerText(), text);
+        const after = (await selected.boundingBox())!;
+        assert.deepEqual([after.x, after.y], [box.x, box.y], 'the selected row did not move');
+        assert.equal(await f.locator('.detail .trace-id').innerText(), id);
+        const pill = f.locator('.new-pill');
+        await pill.waitFor({ state: 'visible', timeout: SHORT });
+        assert.match(await pill.innerText(), /new traces/i);
+        await s.shot('live-pill');
+
+        // The user asks for them: the list reloads with the newer traces on top.
+        const firstBefore = (await f.locator('.row[data-index="0"]').getAttribute('data-id'))!;
+        const firstTime = await f.locator('.row[data-index="0"] .col-time').innerText();
+        await pill.click();
+        await f.waitForFunction((old) => {
+          const first = document.querySelector<HTMLElement>('.row[data-index="0"]');
+          return !!first && first.dataset.id !== old;
+        }, firstBefore, { timeout: SHORT });
+        assert.ok((await f.locator('.row[data-index="0"] .col-time').innerText()) >= firstTime, 'newer traces came on top');
+        // The selection follows its trace (pushed down, maybe out of view, by the rows loaded above it).
+        const selectedIds = await f.locator('.row[aria-selected="true"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id));
+        assert.ok(selectedIds.every((x) => x === id), selectedIds.join());
+        await s.shot('live-pill-loaded');
+
+        // A header click sorts by that column; a second click reverses it.
+        const latencies = async () => (await f.locator('.row .col-latency').allInnerTexts()).map((t) => (t.endsWith(' s') ? parseFloat(t) * 1000 : parseFloat(t)));
+        const header = f.locator('.list-header [role="columnheader"].col-latency');
+        await header.locator('button').click();
+        await f.waitForFunction(() => document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'descending' && document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false');
+        assert.equal(await f.locator('button.dir').innerText(), '↓ slowest');
+        let l = await latencies();
+        assert.ok(l.length > 5 && l.every((x, i) => i === 0 || l[i - 1] >= x), `slowest first: ${l.slice(0, 10).join()}`);
+        await s.shot('live-sorted-slowest');
+        await header.locator('button').click();
+        await f.waitForFunction(() => document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'ascending' && document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false');
+        assert.equal(await f.locator('button.dir').innerText(), '↑ fastest');
+        l = await latencies();
+        assert.ok(l.length > 5 && l.every((x, i) => i === 0 || l[i - 1] <= x), `fastest first: ${l.slice(0, 10).join()}`);
+        await s.shot('live-sorted-fastest');
+
+        // "Open JSON" opens a document beside: the explorer narrows and stacks, nothing overlaps.
+        await f.locator('.detail button', { hasText: 'Open JSON' }).click();
+        await s.page.locator('.tab', { hasText: '.json' }).first().waitFor({ timeout: SHORT });
+        await s.page.waitForTimeout(1000);
+        const toolbar = (await f.locator('.toolbar.secondary').boundingBox())!;
+        const bar = (await f.locator('.list-bar').boundingBox())!;
+        const head = (await f.locator('.list-header').boundingBox())!;
+        assert.ok(bar.y >= toolbar.y + toolbar.height - 1 && head.y >= bar.y + bar.height - 1, `toolbar ${JSON.stringify(toolbar)} bar ${JSON.stringify(bar)} header ${JSON.stringify(head)}`);
+        await s.shot('live-open-json-beside');
+      });
+      failed = false;
+    } finally {
+      const summary = await writer.stop();
+      if (!failed) assert.equal(summary?.busyErrors, 0, 'the explorer never made the writer fail');
+    }
   });
 });
