@@ -9,6 +9,7 @@ import { DoctorError } from './engine/errors';
 import { inspect } from './engine/inspect';
 import { sampleLocks } from './engine/locks';
 import { formatLockLines, formatReport } from './engine/reportText';
+import { getTrace, listTraces, type TraceDetail, type TraceFilter, type TraceRow, type TraceSort } from './engine/traces';
 
 const DEFAULT_DB = path.join('.ai-tests', 'traces.db');
 
@@ -34,6 +35,14 @@ Commands:
       Checkpoints the WAL (PASSIVE, or TRUNCATE to reset the -wal file).
   backup [DB] [--out FILE]
       Online backup into .ai-tests/backups/ (or FILE).
+  traces [DB] [--sort time|latency|tokens] [--dir asc|desc] [--model M] [--status success|error]
+         [--endpoint E] [--session S] [--search Q] [--limit N] [--json]
+      Lists traces, newest first (--limit, default 50, at most 200). --search is full-text
+      (FTS5 syntax). Not in WAL mode, latency/tokens sorts and unindexed filters look at
+      the newest few thousand traces only, so the proxy is not blocked (said on stderr).
+      --json: {rows, hasMore, cursor, notice}.
+  show ID [DB] [--json]
+      One trace: the conversation, tokens, latency and error (--json: every field).
 `;
 
 interface Args {
@@ -44,14 +53,21 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--log', '--timeout', '--out']);
+const VALUE_FLAGS = new Set(['--log', '--timeout', '--out', '--sort', '--dir', '--model', '--status', '--endpoint', '--session', '--search', '--limit']);
 const KNOWN_FLAGS: Record<string, string[]> = {
   check: ['--json', '--passive', '--count', '--integrity', '--log'],
   'enable-wal': ['--timeout', '--backup', '--force', '--json'],
   holders: ['--json'],
   checkpoint: ['--truncate', '--json'],
   backup: ['--out', '--json'],
+  traces: ['--sort', '--dir', '--model', '--status', '--endpoint', '--session', '--search', '--limit', '--json'],
+  show: ['--json'],
 };
+
+/** `show` takes the trace's id first; every other command's only positional is the database. */
+function dbPositional(a: Pick<Args, 'command' | 'positional'>): string | undefined {
+  return a.positional[a.command === 'show' ? 1 : 0];
+}
 
 export class UsageError extends Error {}
 
@@ -73,18 +89,22 @@ export function parseArgs(argv: string[]): Args {
   const known = KNOWN_FLAGS[command];
   if (known) {
     for (const f of flags.keys()) if (!known.includes(f)) throw new UsageError(`unknown option ${f} for ${command}`);
-    if (positional.length > 1) throw new UsageError(`${command} takes one database path, got ${positional.length}`);
+    if (command === 'show') {
+      if (!positional.length) throw new UsageError('show needs the id of a trace');
+      if (positional.length > 2) throw new UsageError(`show takes a trace id and one database path, got ${positional.length} arguments`);
+    } else if (positional.length > 1) throw new UsageError(`${command} takes one database path, got ${positional.length}`);
   }
   return { command, positional, flags };
 }
 
 function dbArg(a: Args): string {
-  return a.db ?? path.resolve(a.positional[0] ?? DEFAULT_DB);
+  return a.db ?? path.resolve(dbPositional(a) ?? DEFAULT_DB);
 }
 
 /** The DB to work on: the one given, or the best one found from the current folder (said on stderr). */
 async function resolveDb(a: Args): Promise<string> {
-  if (a.positional[0]) return path.resolve(a.positional[0]);
+  const given = dbPositional(a);
+  if (given) return path.resolve(given);
   const found = await discoverDatabases(process.cwd());
   const best = found.find((c) => c.exists);
   if (!best) return path.resolve(found[0]?.dbPath ?? DEFAULT_DB);
@@ -181,6 +201,26 @@ async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'traces': {
+      const page = await listTraces(dbArg(a), tracesParams(a));
+      if (json) out(JSON.stringify({ rows: page.rows, hasMore: page.hasMore, cursor: page.cursor ?? null, notice: page.notice ?? null }, null, 2));
+      else {
+        out(page.rows.length ? page.rows.map(traceLine).join('\n') : 'No traces match.');
+        if (page.hasMore) process.stderr.write(`tracedb-doctor: more traces follow (--limit, or --json for the cursor)\n`);
+        if (page.notice) process.stderr.write(`tracedb-doctor: ${page.notice}\n`);
+      }
+      return 0;
+    }
+    case 'show': {
+      const id = a.positional[0];
+      const t = await getTrace(dbArg(a), id);
+      if (!t) {
+        process.stderr.write(`tracedb-doctor: no trace ${id} in ${dbArg(a)}\n`);
+        return 1;
+      }
+      out(json ? JSON.stringify(t, null, 2) : formatTrace(t));
+      return 0;
+    }
     case 'help':
     case '--help':
     case '-h':
@@ -189,6 +229,76 @@ async function run(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${a.command}"`);
   }
+}
+
+function tracesParams(a: Args): Parameters<typeof listTraces>[1] {
+  const str = (name: string) => {
+    const v = a.flags.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+    const v = str(name);
+    if (v !== undefined && !allowed.includes(v as T)) throw new UsageError(`${name} takes ${allowed.join(' or ')}, got "${v}"`);
+    return v as T | undefined;
+  };
+  const limitText = str('--limit');
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit takes a positive whole number');
+  const filter: TraceFilter = {};
+  const model = str('--model');
+  const status = oneOf('--status', ['success', 'error'] as const);
+  const endpoint = str('--endpoint');
+  const sessionId = str('--session');
+  const search = str('--search');
+  if (model) filter.model = model;
+  if (status) filter.status = status;
+  if (endpoint) filter.endpoint = endpoint;
+  if (sessionId) filter.sessionId = sessionId;
+  if (search) filter.search = search;
+  return { filter, sort: oneOf<TraceSort>('--sort', ['time', 'latency', 'tokens']), dir: oneOf('--dir', ['asc', 'desc'] as const), limit };
+}
+
+/** One line a trace, in columns: time, model, status, latency, tokens, id, then the prompt's first words. */
+function traceLine(r: TraceRow): string {
+  const preview = (r.preview ?? '').replace(/\s+/g, ' ').slice(0, 60);
+  const lat = r.latencyMs === null ? '-' : `${r.latencyMs} ms`;
+  return [r.timestamp, (r.model ?? '-').padEnd(16), (r.status ?? '-').padEnd(7), lat.padStart(9), `${r.tokens ?? '-'} tok`.padStart(10), r.id, preview].join('  ');
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Message content as text: a string, or the text parts of a multi-part content array. */
+function contentText(c: unknown): string {
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : JSON.stringify(p))).join('\n');
+  return c === undefined || c === null ? '' : JSON.stringify(c);
+}
+
+function formatTrace(t: TraceDetail): string {
+  const req = parseJson(t.request.text) as { model?: unknown; messages?: { role?: unknown; content?: unknown }[] } | string | null;
+  const res = parseJson(t.response.text) as { choices?: { message?: { role?: unknown; content?: unknown } }[]; content?: unknown } | string | null;
+  const meta = (parseJson(t.metadata.text) ?? {}) as Record<string, unknown>;
+  const lines = [`Trace ${t.id}`, `${t.timestamp} · ${t.endpoint}${meta.model ? ` · ${String(meta.model)}` : ''}${meta.status ? ` · ${String(meta.status)}` : ''}`];
+  lines.push(`Latency: ${meta.duration_ms ?? '-'} ms · tokens: ${meta.tokens_used ?? '-'}`);
+  if (t.sessionId !== null) lines.push(`Session: ${t.sessionId}${t.stepIndex !== null ? ` step ${t.stepIndex}` : ''}`);
+  if (meta.error) lines.push(`Error: ${typeof meta.error === 'string' ? meta.error : JSON.stringify(meta.error)}`);
+  lines.push('', 'Conversation:');
+  if (req && typeof req === 'object' && Array.isArray(req.messages)) for (const m of req.messages) lines.push(`[${String(m?.role ?? '?')}] ${contentText(m?.content)}`);
+  else lines.push(`[request] ${typeof req === 'string' ? req : JSON.stringify(req)}`);
+  const answer = res && typeof res === 'object' ? (res.choices?.[0]?.message ?? (res.content !== undefined ? { role: 'assistant', content: res.content } : undefined)) : undefined;
+  if (answer) lines.push(`[${String(answer.role ?? 'assistant')}] ${contentText(answer.content)}`);
+  else if (res !== null) lines.push(`[response] ${typeof res === 'string' ? res : JSON.stringify(res)}`);
+  else lines.push('(no response)');
+  const cut = [t.request, t.response, t.metadata].some((f) => f.truncated);
+  if (cut) lines.push('', '(a field was cut at 256 KiB: --json shows its full length)');
+  return lines.join('\n');
 }
 
 /**

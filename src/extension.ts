@@ -1,8 +1,7 @@
 // Wires the parts together and nothing else. Activation stays fast: the server starts
 // in the background and the UI fills in when its first report arrives.
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import * as proto from './protocol';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { AutoCheck } from './client/autoCheck';
 import { registerCommands } from './client/commands';
 import { WATCH_KEYS } from './client/config';
@@ -42,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     ...registerCommands(ctx),
     ExplorerPanel.registerSerializer(ctx),
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, new TraceDocuments(ctx)),
-    client.onNotification(proto.healthChanged, (p) => ctx.store.update(p.folderUri, p.report)),
+    ...ctx.listen(),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.sendWatchList().catch((e) => ctx.showError(e))),
     watchForDatabases(() => ctx.running && void ctx.sendWatchList().catch((e) => ctx.showError(e))),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -50,6 +49,16 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     }),
   );
 
+  // After the client restarts a crashed server by itself, the new server watches nothing
+  // until it is told again: every start, not only the first, sends the watch list.
+  let firstStart = true;
+  context.subscriptions.push(
+    client.onDidChangeState((e) => {
+      if (e.newState !== State.Running) return;
+      if (!firstStart) void ctx.sendWatchList().catch((err) => ctx.showError(err));
+      firstStart = false;
+    }),
+  );
   const ready = client.start().then(
     () => ctx.sendWatchList(),
     (e: unknown) => {

@@ -19,7 +19,10 @@ const t = vscode.l10n.t;
 export interface CommandArgs {
   dbPath?: string;
   pid?: number;
-  /** Skip the confirmation dialog: for automated tests driving the command, never set from the UI. */
+  /**
+   * Skip the confirmation dialog of Enable WAL and Restart Proxy: for automated tests
+   * driving them, never set from the UI. Kill always asks: any extension can run a command.
+   */
   confirmed?: boolean;
 }
 
@@ -39,7 +42,13 @@ export async function pickEntry(ctx: Ctx, arg: unknown): Promise<DbEntry | undef
   // first report waits for it rather than acting on nothing.
   if (!ctx.store.reported()) await ctx.whenReported();
   const all = ctx.store.all();
-  if (a.dbPath) return ctx.store.byDbPath(a.dbPath) ?? { folderUri: '', folderName: path.basename(path.dirname(a.dbPath)), dbPath: a.dbPath };
+  if (a.dbPath !== undefined) {
+    // Any extension can run our commands: only a database the doctor watches is acted on,
+    // never a path a caller made up.
+    const watched = typeof a.dbPath === 'string' && path.isAbsolute(a.dbPath) ? ctx.store.byDbPath(path.resolve(a.dbPath)) : undefined;
+    if (!watched) void vscode.window.showErrorMessage(t('Trace DB Doctor acts only on the trace databases it watches in this workspace; {0} is not one of them. Use "Trace DB: Choose Database File…" to watch it.', String(a.dbPath)));
+    return watched;
+  }
   const present = all.filter((e) => e.report?.unreachableReason !== 'missing');
   const candidates = present.length ? present : all;
   if (candidates.length <= 1) {
@@ -186,11 +195,16 @@ const killBlocker: Factory = (ctx) => async (arg) => {
   const e = await pickEntry(ctx, arg);
   if (!e) return;
   const a = argsOf(arg);
+  const given = a.pid ?? a.pids?.[0];
+  if (given !== undefined && !(Number.isSafeInteger(given) && given > 1)) {
+    void vscode.window.showErrorMessage(t('Kill Blocking Process takes the PID of a process that has the database open, not {0}.', String(given)));
+    return;
+  }
   const sample = await ctx.request(proto.holders, { dbPath: e.dbPath });
   // The proxy is what the blocker blocks, never the blocker: stopping it is Restart Proxy's job.
   const isProxy = (h: proto.Holder) => h.kind === 'proxy' || h.kind === 'proxy-launcher';
   const killable = sample.holders.filter((h) => !h.self && !isProxy(h));
-  let pid = a.pid ?? a.pids?.[0];
+  let pid = given;
   if (pid === undefined) {
     const blockers = killable.filter((h) => h.blocker);
     if (!killable.length) {
@@ -225,21 +239,18 @@ const killBlocker: Factory = (ctx) => async (arg) => {
     return;
   }
   const protectedPids = [process.pid, process.ppid];
-  if (!a.confirmed) {
-    const term = t('Send SIGTERM');
-    const detail = t('{0}\n\nCommand: {1}\nLocks: {2}\n\nSIGTERM asks it to exit; SQLite rolls back its open transaction. Unsaved work in that process is lost.', h.label, h.command, h.locks.join(', ') || t('none (file open)'));
-    if ((await vscode.window.showWarningMessage(t('Stop PID {0}?', pid), { modal: true, detail }, term)) !== term) return;
-  }
+  // Always asked, whoever runs the command (DESIGN.md § Rules 4): no argument skips it.
+  const term = t('Send SIGTERM');
+  const detail = t('{0}\n\nCommand: {1}\nLocks: {2}\n\nSIGTERM asks it to exit; SQLite rolls back its open transaction. Unsaved work in that process is lost.', h.label, h.command, h.locks.join(', ') || t('none (file open)'));
+  if ((await vscode.window.showWarningMessage(t('Stop PID {0}?', pid), { modal: true, detail }, term)) !== term) return;
   let result = await ctx.request(proto.kill, { dbPath: e.dbPath, pid, signal: 'SIGTERM', protectedPids });
   if (result.stillAlive) {
     const force = t('Send SIGKILL');
-    const again = a.confirmed
-      ? force
-      : await vscode.window.showWarningMessage(
-          result.message,
-          { modal: true, detail: t('SIGKILL cannot be ignored. A write it was in the middle of leaves a hot journal, which SQLite rolls back on the next open; committed rows stay.') },
-          force,
-        );
+    const again = await vscode.window.showWarningMessage(
+      result.message,
+      { modal: true, detail: t('SIGKILL cannot be ignored. A write it was in the middle of leaves a hot journal, which SQLite rolls back on the next open; committed rows stay.') },
+      force,
+    );
     if (again === force) result = await ctx.request(proto.kill, { dbPath: e.dbPath, pid, signal: 'SIGKILL', protectedPids });
   }
   void vscode.window.showInformationMessage(result.message);
@@ -408,10 +419,8 @@ export const COMMANDS: Record<string, Factory> = {
   'tracedb.showFixes': showFixes,
   'tracedb.chooseDatabase': chooseDatabase,
   'tracedb.showOutput': (ctx) => async () => ctx.log.show(),
-  'tracedb.restartServer': (ctx) => async () => {
-    await ctx.client.restart();
-    await ctx.sendWatchList();
-  },
+  // The client's state handler (extension.ts) sends the watch list to the new server.
+  'tracedb.restartServer': (ctx) => async () => ctx.client.restart(),
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

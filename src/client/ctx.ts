@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { State, WorkDoneProgress, type LanguageClient, type ProgressToken, type RequestType } from 'vscode-languageclient/node';
 import * as proto from '../protocol';
-import { minBusyTimeoutMs, pollIntervalMs } from './config';
+import { idlePollIntervalMs, minBusyTimeoutMs, pollIntervalMs } from './config';
 import { DatabaseChoice } from './databaseChoice';
 import { HealthStore } from './healthStore';
 
@@ -12,6 +12,13 @@ export class ServerNotRunning extends Error {}
 
 export class Ctx implements vscode.Disposable {
   readonly store = new HealthStore();
+  private readonly dataChanged = new vscode.EventEmitter<proto.DataChangedParams>();
+  /**
+   * The server's dataChanged, fanned out from here: vscode-languageclient keeps one handler
+   * per method, so two explorer panels registering their own would replace each other, and
+   * closing one would silence the other (rust-analyzer's ctx owns its subscriptions too).
+   */
+  readonly onDataChanged = this.dataChanged.event;
   readonly choice: DatabaseChoice;
   private tokenSeq = 0;
 
@@ -61,7 +68,7 @@ export class Ctx implements vscode.Disposable {
     const resolved = await this.choice.resolveAll((root) => this.request(proto.discover, { root }));
     this.store.setTargets(resolved);
     const databases = resolved.map(({ folderUri, dbPath, logPath }) => ({ folderUri, dbPath, ...(logPath ? { logPath } : {}) }));
-    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
+    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), idleIntervalMs: idlePollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
   }
 
   /**
@@ -97,7 +104,16 @@ export class Ctx implements vscode.Disposable {
     if ((await vscode.window.showErrorMessage(vscode.l10n.t('Trace DB Doctor: {0}', message), open)) === open) this.log.show();
   }
 
+  /** Registers the server's notifications once, for every consumer (see onDataChanged). */
+  listen(): vscode.Disposable[] {
+    return [
+      this.client.onNotification(proto.healthChanged, (p) => this.store.update(p.folderUri, p.report)),
+      this.client.onNotification(proto.dataChanged, (p) => this.dataChanged.fire(p)),
+    ];
+  }
+
   dispose(): void {
+    this.dataChanged.dispose();
     this.store.dispose();
   }
 }

@@ -59,6 +59,15 @@ function statusCause(r: HealthReport): string {
   return warn ? `${name}: ${warn.title}` : `${name} · WAL`;
 }
 
+/**
+ * Plain text for the status tooltip, which is trusted markdown with command links: a
+ * folder or file named `[x](command:tracedb.killBlocker)` must read as that name, not
+ * become a link; `$(…)` must not become an icon; a newline must not start a block.
+ */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()<>#+\-.!|~$&:]/g, (c) => `\\${c}`);
+}
+
 export function statusModel(entries: DbEntry[]): StatusModel {
   // Hidden when no folder has a trace DB: a missing file is not worth a status item.
   const present = entries.filter((e) => e.report && e.report.unreachableReason !== 'missing');
@@ -70,11 +79,12 @@ export function statusModel(entries: DbEntry[]): StatusModel {
   const tooltip: string[] = [];
   for (const e of present) {
     const er = e.report!;
-    const prefix = present.length > 1 ? `**${e.folderName}**: ` : '';
-    tooltip.push(`${prefix}${statusCause(er)}${er.traceCount ? ` · ${er.traceCount.estimate ? '≈' : ''}${er.traceCount.value.toLocaleString('en-US')} traces` : ''}`);
-    for (const f of er.findings.filter((x) => x.severity !== 'info').slice(0, 4)) tooltip.push(`- ${f.severity === 'error' ? '$(error)' : '$(warning)'} ${f.title}`);
+    // Names and titles come from the file system and the DB: escaped, never markup.
+    const prefix = present.length > 1 ? `**${escapeMarkdown(e.folderName)}**: ` : '';
+    tooltip.push(`${prefix}${escapeMarkdown(statusCause(er))}${er.traceCount ? ` · ${er.traceCount.estimate ? '≈' : ''}${er.traceCount.value.toLocaleString('en-US')} traces` : ''}`);
+    for (const f of er.findings.filter((x) => x.severity !== 'info').slice(0, 4)) tooltip.push(`- ${f.severity === 'error' ? '$(error)' : '$(warning)'} ${escapeMarkdown(f.title)}`);
     const others = (e.candidates ?? []).filter((c) => c.exists && c.dbPath !== e.dbPath);
-    if (others.length) tooltip.push(`- $(search) Also found: ${others.map((c) => `\`${c.dbPath.replace(/`/g, "'")}\` (${candidateDescription(c)})`).join(', ')}`);
+    if (others.length) tooltip.push(`- $(search) Also found: ${others.map((c) => `${escapeMarkdown(c.dbPath)} (${escapeMarkdown(candidateDescription(c))})`).join(', ')}`);
   }
   return { visible: true, level, text: `${icon} ${statusCause(r)}`, tooltip, entry: worst };
 }

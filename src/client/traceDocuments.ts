@@ -1,5 +1,6 @@
 // Read-only JSON documents for single traces: `tracedb:/<id>.json?db=<path>`. Content
 // comes from the doctor server with every field whole (no truncation), pretty-printed.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as proto from '../protocol';
 import type { Ctx } from './ctx';
@@ -25,6 +26,11 @@ export class TraceDocuments implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const dbPath = new URLSearchParams(uri.query).get('db') ?? '';
     const id = decodeURIComponent(uri.path.replace(/^\//, '').replace(/\.json$/, ''));
+    // A tracedb: link can come from anywhere (a markdown file, another extension): it opens
+    // traces of a database the doctor watches, never an arbitrary file named in the link.
+    if (!path.isAbsolute(dbPath) || !this.ctx.store.byDbPath(path.resolve(dbPath))) {
+      return JSON.stringify({ error: `${dbPath || 'No database'} is not a trace database this workspace watches; trace documents open only those.` }, null, 2);
+    }
     const t = await this.ctx.request(proto.trace, { dbPath, id });
     if (!t) return JSON.stringify({ error: `No trace ${id} in ${dbPath}` }, null, 2);
     const whole = async (name: proto.TraceFieldName, f: proto.TraceField | undefined) =>

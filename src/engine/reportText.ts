@@ -1,7 +1,9 @@
 // A health report as text a person reads: the runbook's sections in its order
 // (database, files, who has it open, logs), then the findings with their fixes.
-// Plain text for the CLI; markdown for a diagnostic report pasted into an issue.
+// Plain text for the CLI; markdown for a diagnostic report pasted into an issue. Both
+// leave the machine (pasted into issues, CI logs), so secrets are redacted on the way out.
 import { describeLock, FIX_TITLES, formatBytes } from './labels';
+import { redact } from './redact';
 import type { HealthReport, LockSample } from './types';
 
 interface Style {
@@ -28,7 +30,7 @@ export function formatLockLines(sample: Pick<LockSample, 'holders' | 'locks' | '
   lines.push(sample.holders.length ? 'Processes with the database open:' : 'No process has the database open.');
   for (const h of sample.holders) {
     const locks = h.locks.length ? ` [${h.locks.join(', ')}]` : '';
-    lines.push(style.item(`PID ${h.pid} ${h.label}${h.self ? ' (this doctor)' : ''}${locks} (${h.files.join(', ')}): ${style.code(h.command)}`));
+    lines.push(style.item(`PID ${h.pid} ${h.label}${h.self ? ' (this doctor)' : ''}${locks} (${h.files.join(', ')}): ${style.code(redact(h.command))}`));
   }
   return lines;
 }
@@ -88,5 +90,6 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
     out.push(s.item('Consider a PostgreSQL migration for very high load.'));
     out.push(s.item('Contact: Backend Team. Severity P2 (High), expected resolution < 30 minutes.'));
   }
-  return out.join('\n') + '\n';
+  // Findings quote command lines too (a blocker's); the whole text goes through once more.
+  return redact(out.join('\n') + '\n');
 }

@@ -139,6 +139,52 @@ describe('CLI tracedb-doctor', () => {
     assert.ok(fs.statSync(out).size > 0);
   });
 
+  it('traces --json: rows, hasMore, cursor, notice; filters and sorts; the DB found from the folder', async () => {
+    const { root, db } = await traceWorkspace({ rows: 30 });
+    const r = await cli(['traces', '--limit', '5', '--json'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j).sort(), ['cursor', 'hasMore', 'notice', 'rows']);
+    assert.equal(j.rows.length, 5);
+    assert.equal(j.hasMore, true);
+    assert.equal(j.cursor.rowid, j.rows[4].rowid);
+    assert.ok(j.rows.every((x: { timestamp: string }, i: number) => i === 0 || x.timestamp <= j.rows[i - 1].timestamp), 'newest first');
+    const errors = JSON.parse((await cli(['traces', db, '--status', 'error', '--model', 'gpt-4o', '--limit', '200', '--json'])).stdout);
+    assert.ok(errors.rows.length > 0 && errors.rows.every((x: { status: string; model: string }) => x.status === 'error' && x.model === 'gpt-4o'));
+    // Not in WAL mode a latency sort is bounded, and says so.
+    const slow = JSON.parse((await cli(['traces', db, '--sort', 'latency', '--dir', 'desc', '--json'])).stdout);
+    assert.ok(slow.rows.every((x: { latencyMs: number }, i: number) => i === 0 || x.latencyMs <= slow.rows[i - 1].latencyMs));
+    assert.match(slow.notice, /not in WAL mode/);
+    const text = await cli(['traces', db, '--search', 'Answer', '--session', 'sess-1', '--endpoint', '/v1/chat/completions', '--limit', '3']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.ok(text.stdout.trim().split('\n').every((l) => /^\d{4}-\d\d-\d\dT.*sess|^No traces match\.$/.test(l) || !/sess/.test(l)), text.stdout);
+    const bad = await cli(['traces', db, '--sort', 'speed']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--sort takes time or latency or tokens/);
+    assert.equal((await cli(['traces', db, '--limit', '0'])).code, 2);
+  });
+
+  it('show ID [DB]: the conversation as text, the detail as JSON; unknown id exit 1, no id exit 2', async () => {
+    const { root, db } = await traceWorkspace({ rows: 5 });
+    const row = JSON.parse((await cli(['traces', db, '--limit', '1', '--json'])).stdout).rows[0];
+    const text = await cli(['show', row.id], { cwd: root });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`Trace ${row.id}`));
+    assert.match(text.stdout, /Latency: \d+ ms · tokens: \d+/);
+    assert.match(text.stdout, /Conversation:\n\[(system|user)\] /);
+    const j = JSON.parse((await cli(['show', row.id, db, '--json'])).stdout);
+    assert.equal(j.id, row.id);
+    assert.equal(JSON.parse(j.request.text).model, row.model);
+    const missing = await cli(['show', 'no-such-trace', db]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no trace no-such-trace/);
+    const none = await cli(['show']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /show needs the id of a trace/);
+    assert.deepEqual(parseArgs(['show', 'abc', 'x.db']).positional, ['abc', 'x.db']);
+    assert.throws(() => parseArgs(['show', 'a', 'b', 'c']), /a trace id and one database path/);
+  });
+
   it('rejects unknown commands and options with usage, exit 2', async () => {
     const r = await cli(['frobnicate']);
     assert.equal(r.code, 2);

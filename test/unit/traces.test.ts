@@ -158,10 +158,10 @@ describe('traces: search', () => {
     assert.equal(page.rows.length, 1, 'LIKE wildcards in the search are literal');
     assert.match(page.notice!, /slower/);
     // With a scan window smaller than the table, it says how far it looked and pages on.
-    const bounded = await listTraces(db, { filter: { search: 'Answer' }, limit: 50, likeScanRows: 10 });
+    const bounded = await listTraces(db, { filter: { search: 'Answer' }, limit: 50, scanRows: 10 });
     assert.equal(bounded.hasMore, true);
-    assert.match(bounded.notice!, /searched the next 10 traces only/);
-    const rest = await allPages(db, { filter: { search: 'Answer' }, limit: 50, likeScanRows: 10 });
+    assert.match(bounded.notice!, /searched the newest 10 traces only/);
+    const rest = await allPages(db, { filter: { search: 'Answer' }, limit: 50, scanRows: 10 });
     const c = await openFixtureDb(db);
     const n = (await c.get("SELECT count(*) AS n FROM traces WHERE response LIKE '%Answer%'")).n;
     await c.close();
@@ -173,6 +173,60 @@ describe('traces: search', () => {
     const page = await listTraces(db);
     assert.equal(page.rows[0].sessionId, null);
     await assert.rejects(listTraces(db, { filter: { sessionId: 'x' } }), /no session_id column/);
+  });
+});
+
+describe('traces: not in WAL mode, bounded work per statement', () => {
+  it('latency sorts within windows of the newest traces, says so, and load more walks every window', async () => {
+    const { db } = await traceWorkspace({ rows: 30 });
+    const all = await everything(db);
+    const byTime = [...all].sort((a, b) => String(b.timestamp).localeCompare(String(a.timestamp)) || Number(b.rowid) - Number(a.rowid));
+    const got = await allPages(db, { sort: 'latency', dir: 'desc', limit: 4, scanRows: 10 });
+    assert.equal(got.length, 30);
+    for (let w = 0; w < 3; w++) {
+      const window = byTime.slice(w * 10, w * 10 + 10).sort((a, b) => Number(b.lat) - Number(a.lat) || Number(b.rowid) - Number(a.rowid));
+      assert.deepEqual(got.slice(w * 10, w * 10 + 10).map((r) => r.rowid), window.map((r) => r.rowid), `window ${w}`);
+    }
+    const first = await listTraces(db, { sort: 'tokens', limit: 4, scanRows: 10 });
+    assert.match(first.notice!, /Sorted among the newest 10 traces: the database is not in WAL mode.*Enable WAL to sort all/);
+    // New traces do not shift the window a later page sorts.
+    await insert(db, [fx.makeTrace(300), fx.makeTrace(301)].map((t) => ({ ...t, timestamp: new Date(Date.now() + 60000).toISOString() })));
+    const second = await listTraces(db, { sort: 'tokens', limit: 4, scanRows: 10, after: first.cursor });
+    const firstTen = (await allPages(db, { sort: 'tokens', limit: 20, scanRows: 10, after: undefined })).slice(0, 10);
+    assert.ok(firstTen.some((r) => r.rowid > 30), 'a fresh first page sees the new traces');
+    assert.ok(second.rows.every((r) => r.rowid <= 30), 'the anchored window does not');
+  });
+
+  it('an unindexed filter scans a bounded slice per request and pages through all matches', async () => {
+    const { db } = await traceWorkspace({ rows: 60 });
+    const all = await everything(db);
+    const page = await listTraces(db, { filter: { model: 'gpt-4o', minTokens: 1 }, limit: 50, scanRows: 7 });
+    assert.equal(page.hasMore, true);
+    assert.match(page.notice!, /Looked at the newest 7 traces only: the database is not in WAL mode/);
+    const got = await allPages(db, { filter: { model: 'gpt-4o' }, limit: 3, scanRows: 7 });
+    assert.deepEqual(got.map((r) => r.rowid).sort((a, b) => a - b), all.filter((r) => r.model === 'gpt-4o').map((r) => Number(r.rowid)).sort((a, b) => a - b));
+    const search = await allPages(db, { filter: { search: 'Answer', status: 'success' }, limit: 5, scanRows: 9 });
+    assert.equal(search.length, all.filter((r) => r.status === 'success').length);
+  });
+
+  it('counts exactly in chunks, with filters and search', async () => {
+    const { db } = await traceWorkspace({ rows: 45 });
+    const all = await everything(db);
+    assert.equal(await countTraces(db, {}, { chunkRows: 4, yieldMs: 0 }), 45);
+    assert.equal(await countTraces(db, { status: 'error' }, { chunkRows: 4, yieldMs: 0 }), all.filter((r) => r.status === 'error').length);
+    const c = await openFixtureDb(db);
+    const n = (await c.get("SELECT count(*) AS n FROM traces WHERE rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH 'Answer') AND json_extract(metadata, '$.model') = 'gpt-4o'")).n;
+    await c.close();
+    assert.ok(Number(n) > 0);
+    assert.equal(await countTraces(db, { search: 'Answer', model: 'gpt-4o' }, { chunkRows: 4, yieldMs: 0 }), n);
+  });
+
+  it('in WAL mode nothing is bounded: one global sort, no notice', async () => {
+    const { db } = await traceWorkspace({ rows: 30, journalMode: 'wal' });
+    const all = await everything(db);
+    const page = await listTraces(db, { sort: 'latency', limit: 5, scanRows: 10 });
+    assert.equal(page.notice, undefined);
+    assert.deepEqual(page.rows.map((r) => r.rowid), [...all].sort((a, b) => Number(b.lat) - Number(a.lat) || Number(b.rowid) - Number(a.rowid)).slice(0, 5).map((r) => r.rowid));
   });
 });
 

@@ -41,6 +41,21 @@ function holdWriteLock(db: string, repo: string): Promise<ChildProcess> {
   });
 }
 
+/** The doctor server: this extension host's child running dist/server.js. */
+function doctorServerPid(): number | undefined {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('server.js')) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 describe('Trace DB Doctor in VS Code', function () {
   let api: TestApi;
   let repo: string;
@@ -81,6 +96,23 @@ describe('Trace DB Doctor in VS Code', function () {
       child.stdin!.end();
     }
     await waitFor('lock cleared', () => api.ctx.store.all()[0].report?.locks.length === 0, 10000);
+  });
+
+  it('after the doctor server dies, the restarted server watches the database again', async function () {
+    this.timeout(60000);
+    const serverPid = await waitFor('the doctor server process', () => doctorServerPid());
+    process.kill(serverPid, 'SIGKILL');
+    await waitFor('a new doctor server', () => {
+      const pid = doctorServerPid();
+      return pid !== undefined && pid !== serverPid && pid;
+    }, 30000);
+    const child = await holdWriteLock(workspaceDb(), repo);
+    try {
+      await waitFor('the new server reports the lock', () => api.ctx.store.all()[0].report?.locks.some((l) => l.pid === child.pid), 20000);
+    } finally {
+      child.stdin!.end();
+    }
+    await waitFor('lock cleared', () => api.ctx.store.all()[0].report?.locks.length === 0, 20000);
   });
 
   if (untrusted) {
