@@ -158,6 +158,7 @@ const integrityCheck: Factory = (ctx) => async (arg) => {
     fullCheck(ctx, e, { integrity: true }),
   );
   if (!r.integrity) void vscode.window.showWarningMessage(r.findings[0]?.message ?? t('The integrity check could not run.'));
+  else if (r.integrity.ran === false) void vscode.window.showWarningMessage(t('The integrity check could not run: {0}', r.integrity.notRunReason ?? t('unknown reason')));
   else if (r.integrity.ok) void vscode.window.showInformationMessage(t('Integrity check passed ({0} ms{1}).', r.integrity.durationMs, r.integrity.onCopy ? t(', on a copy so the proxy was not blocked') : ''));
   else void vscode.window.showErrorMessage(t('Integrity check FAILED: {0}', r.integrity.messages.slice(0, 3).join('; ')));
   return r;

@@ -235,7 +235,12 @@ export function treeModel(e: DbEntry): TreeNodeModel[] {
     }));
   }
   if (r.fs) db.push(leaf(id, 'fs', 'Filesystem', `${r.fs.fsType} at ${r.fs.mountPoint}`, r.fs.unsafeForWal ? 'warning' : 'server', id, { tooltip: r.fs.reason }));
-  if (r.integrity) db.push(leaf(id, 'integrity', 'Integrity', r.integrity.ok ? 'ok' : 'FAILED', r.integrity.ok ? 'verified' : 'error', id, { tooltip: r.integrity.messages.join('\n') }));
+  if (r.integrity) {
+    const i = r.integrity;
+    // A check that could not run says nothing about the data: never "FAILED" for it.
+    const [text, icon] = i.ran === false ? ['could not run', 'warning'] : i.ok ? ['ok', 'verified'] : ['FAILED', 'error'];
+    db.push(leaf(id, 'integrity', 'Integrity', text, icon, id, { tooltip: i.ran === false ? (i.notRunReason ?? '') : i.messages.join('\n') }));
+  }
   sections.push({ id: `${id}/database`, label: 'Database', description: path.basename(r.path), icon: 'database', children: db, expanded: true, dbPath: id });
 
   const f = r.files;

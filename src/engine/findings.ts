@@ -233,7 +233,7 @@ export function deriveFindings(input: FindingInput): Finding[] {
       code: 'wal-large',
       severity: 'warning',
       title: `Large WAL (${mib(input.files.wal.size)})`,
-      message: `${name}-wal has grown to ${mib(input.files.wal.size)}: checkpoints are not keeping up, which slows every read. Run a checkpoint (TRUNCATE); if it reports busy, a long reader is in the way.`,
+      message: `${name}-wal has grown to ${mib(input.files.wal.size)}: checkpoints are not keeping up, which slows every read. Run Checkpoint WAL (TRUNCATE): it never makes the proxy wait, and if a long read transaction keeps the WAL pinned it names that process.`,
       fixes: ['checkpoint', 'showHolders'],
     });
   }
@@ -241,7 +241,15 @@ export function deriveFindings(input: FindingInput): Finding[] {
   const log = input.log;
   if (log?.exists && log.lockErrors > 0) out.push(logFinding(input, log));
 
-  if (input.integrity && !input.integrity.ok) {
+  if (input.integrity?.ran === false) {
+    out.push({
+      code: 'integrity-not-run',
+      severity: 'warning',
+      title: 'Integrity check could not run',
+      message: `The integrity check of ${name} did not run, so nothing is known about the data (this is not a failed check): ${input.integrity.notRunReason ?? 'no reason given'}`,
+      fixes: ['integrityCheck'],
+    });
+  } else if (input.integrity && !input.integrity.ok) {
     out.push({
       code: 'integrity-failed',
       severity: 'error',

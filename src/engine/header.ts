@@ -2,7 +2,9 @@
 // the passive poll must not take even a SHARED lock on a rollback-journal database
 // (DESIGN.md § Rules 1), and these bytes already say WAL or not, page size, page
 // count, freelist and the change counter.
+import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { NotRegularFileError, specialKindOf } from './fileGate';
 import type { DbHeader } from './types';
 
 export const HEADER_SIZE = 100;
@@ -65,9 +67,50 @@ export function parseHeader(buf: Buffer): HeaderRead {
   };
 }
 
-/** Reads and parses the header; fs errors (ENOENT, EACCES, EISDIR) are thrown as they are. */
+/**
+ * Opens a file the doctor reads raw (never a SQLite connection), refusing anything but a
+ * regular file. O_NONBLOCK: a plain open() of a named pipe waits for a writer forever
+ * (issue 11: backup, enable-wal and checkpoint on a FIFO never returned); the kind is
+ * then read from the descriptor itself (fstat), so a file swapped in between cannot slip by.
+ * Errors keep their errno code (ENOENT, EACCES, EISDIR; ENOTREG for pipes and devices)
+ * and carry a message that reads after "Cannot read <path>: ".
+ */
+export async function openRegularFile(file: string): Promise<fs.FileHandle> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw readableFsError(e as NodeJS.ErrnoException);
+  }
+  try {
+    const kind = specialKindOf(await fh.stat());
+    if (kind) throw new NotRegularFileError(file, kind);
+    return fh;
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+function readableFsError(e: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    ENOTDIR: 'no such file (a part of the path is not a folder)',
+    EACCES: 'permission denied; run as the user that runs the proxy, or give that user read access',
+    EPERM: 'permission denied; run as the user that runs the proxy, or give that user read access',
+    ELOOP: 'the path is a loop of symbolic links; point the doctor at the traces.db file itself',
+    ENAMETOOLONG: 'the path is too long',
+  };
+  const text = e.code ? words[e.code] : undefined;
+  if (!text) return e;
+  const out = new Error(text) as NodeJS.ErrnoException;
+  out.code = e.code;
+  return out;
+}
+
+/** Reads and parses the header; fs errors (ENOENT, EACCES, EISDIR, ELOOP, ENOTREG) are thrown with their code. */
 export async function readHeader(path: string): Promise<HeaderRead & { fileSize: number }> {
-  const fh = await fs.open(path, 'r');
+  const fh = await openRegularFile(path);
   try {
     const st = await fh.stat();
     const buf = Buffer.alloc(HEADER_SIZE);

@@ -11,6 +11,7 @@
 // proxy appended since the last poll.
 import { constants as fsConstants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { withFileGate } from './fileGate';
 import type { LogHourCount, LogSummary } from './types';
 
 export interface LogScanOptions {
@@ -739,7 +740,13 @@ function toSummary(snap: Snapshot): LogSummary {
 // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
-async function snapshotOf(path: string, o: Required<LogScanOptions>): Promise<Snapshot> {
+// Through the file gate (as a log path may be the database or its -shm): closing this
+// descriptor would drop the doctor's own SQLite locks in the middle of a read.
+function snapshotOf(path: string, o: Required<LogScanOptions>): Promise<Snapshot> {
+  return withFileGate(path, () => snapshotOfUngated(path, o), { anyFileType: true });
+}
+
+async function snapshotOfUngated(path: string, o: Required<LogScanOptions>): Promise<Snapshot> {
   const t0 = Date.now();
   let fh: fs.FileHandle;
   try {
@@ -843,7 +850,11 @@ export class LogTail {
   }
 
   /** Reads the appended bytes; undefined when the file turned out to be another one. */
-  private async append(prev: Snapshot): Promise<LogSummary | undefined> {
+  private append(prev: Snapshot): Promise<LogSummary | undefined> {
+    return withFileGate(this.path, () => this.appendUngated(prev), { anyFileType: true });
+  }
+
+  private async appendUngated(prev: Snapshot): Promise<LogSummary | undefined> {
     const t0 = Date.now();
     let fh: fs.FileHandle;
     try {

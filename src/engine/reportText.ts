@@ -52,7 +52,10 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
   if (r.traceCount) out.push(s.item(`Traces: ${r.traceCount.estimate ? '≈ ' : ''}${r.traceCount.value.toLocaleString('en-US')}${r.traceCount.estimate ? ' (estimate; --count for exact)' : ''}`));
   if (r.schema) out.push(s.item(`Tables: ${r.schema.tables.join(', ') || 'none'}${r.schema.hasFts ? ' · full-text search' : ''}`));
   if (r.fs) out.push(s.item(`Filesystem: ${r.fs.fsType} at ${r.fs.mountPoint}${r.fs.unsafeForWal ? ' (UNSAFE for WAL)' : ''}`));
-  if (r.integrity) out.push(s.item(`Integrity: ${r.integrity.ok ? 'ok' : r.integrity.messages.join('; ')}${r.integrity.onCopy ? ' (checked on a copy)' : ''}`));
+  if (r.integrity) {
+    const i = r.integrity;
+    out.push(s.item(`Integrity: ${i.ran === false ? `could not run (${i.notRunReason ?? 'unknown reason'})` : i.ok ? 'ok' : i.messages.join('; ')}${i.onCopy && i.ran !== false ? ' (checked on a copy)' : ''}`));
+  }
 
   out.push(s.heading('Files'));
   const f = r.files;

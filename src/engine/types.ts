@@ -38,7 +38,9 @@ export type FindingCode =
   | 'lock-errors-in-log'
   | 'wal-large'
   | 'unsafe-fs'
-  | 'integrity-failed';
+  | 'integrity-failed'
+  /** The integrity check could not run (hot journal, disk full, a lock): nothing is known, nothing failed. */
+  | 'integrity-not-run';
 
 export interface Finding {
   code: FindingCode;
@@ -236,7 +238,13 @@ export interface TraceCount {
 }
 
 export interface IntegrityResult {
+  /** quick_check ran and said ok. */
   ok: boolean;
+  /** quick_check ran (false: it could not, see notRunReason; that is not a failed check). */
+  ran: boolean;
+  /** Why it could not run, and what to do instead. */
+  notRunReason?: string;
+  /** quick_check's lines when it ran (['ok'] when healthy); empty when it did not run. */
   messages: string[];
   /** True when the check ran on a fresh backup copy so the live DB stayed unlocked. */
   onCopy: boolean;
@@ -303,6 +311,8 @@ export interface CheckpointResult {
   checkpointedFrames: number;
   walSizeBefore: number;
   walSizeAfter: number;
+  /** When it could not finish: the processes whose read transactions pin the WAL (WAL_READ). */
+  blockers: Holder[];
   message: string;
 }
 
