@@ -145,12 +145,26 @@ export class Session {
     return this.page.locator('[id="traceforge.tracedb-doctor.tracedb.status"]');
   }
 
-  async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    await this.quickPickRow(title).waitFor();
+  /**
+   * Runs a palette command as a user would. The palette lists what was registered when it
+   * opened: in the first seconds of a window an extension's contributions may still be on
+   * their way, and a user who does not see the command closes and reopens the palette.
+   */
+  async runCommand(title: string, timeoutMs = 60000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      const input = this.page.locator('.quick-input-widget input');
+      await input.waitFor();
+      await input.fill(`>${title}`);
+      try {
+        await this.quickPickRow(title).waitFor({ timeout: 3000 });
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await this.page.keyboard.press('Escape');
+      }
+    }
     await this.page.keyboard.press('Enter');
   }
 

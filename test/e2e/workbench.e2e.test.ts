@@ -58,7 +58,7 @@ function startProxy(proxyDir: string): { child: ChildProcess; stop(): Promise<{ 
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => {
-          const m = /stopped: stored (\d+), database is locked (\d+)/.exec(out);
+          const m = /stopped: stored (\d+), lock errors (\d+)/.exec(out);
           resolve({ stored: Number(m?.[1] ?? NaN), locked: Number(m?.[2] ?? NaN) });
         });
         child.kill('SIGTERM');
