@@ -2,7 +2,9 @@
 // 1,000,000-trace database and prints one results table (also bench/results.md).
 //
 //   npx tsx bench/run.ts [--rows N] [--small-rows N] [--runs N] [--count-runs N]
-//                        [--writer-seconds S] [--rounds N] [--rate N]
+//                        [--writer-seconds S] [--rounds N] [--rate N] [--no-quiet]
+//   npx tsx bench/run.ts quiet [--seconds S] [--repeat N] [--crowd N] [--files N]
+//                        the server's CPU and memory alone (bench/quiet.ts), no 1M DB
 //
 // Order matters: the read-only health checks run on the pristine cached DB first;
 // everything that writes (the writer scenarios, Enable WAL) runs on copies that are
@@ -18,6 +20,7 @@ import { COUNT_SQL, FULL_CHECK_SQL, SQLITE3, cliVersion, timeCli } from './sqlit
 import { SCENARIOS, runWriterImpact, type ScenarioResult } from './writerImpact';
 import { explorerTable, runExplorerBench } from './explorer';
 import { runExplorerMemory, type ExplorerMemory } from './explorerMemory';
+import { currentQuietSection, quietTable, runQuietBench, writeQuietSection, type QuietOptions } from './quiet';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -62,6 +65,16 @@ async function sqliteLibVersion(): Promise<string> {
   } finally {
     await db.close();
   }
+}
+
+function quietOptions(): QuietOptions {
+  return { seconds: arg('--seconds', 60), repeat: arg('--repeat', 1), crowd: arg('--crowd', 300), filesEach: arg('--files', 40), rate: arg('--quiet-rate', 20) };
+}
+
+async function quietOnly(): Promise<void> {
+  const section = quietTable(await runQuietBench(quietOptions()));
+  writeQuietSection(section);
+  process.stdout.write(`\n${section}\n\nWritten to bench/results.md.\n`);
 }
 
 async function main(): Promise<void> {
@@ -164,11 +177,19 @@ async function main(): Promise<void> {
     totalMs: performance.now() - started,
   };
   const table = `${resultsTable(results)}\n\n${explorerMd}`;
-  const md = writeResults(results, table);
+  // 7. Quiet when healthy: the server alone, on a crowded machine.
+  const keptQuiet = currentQuietSection();
+  let md = writeResults(results, table);
+  if (!process.argv.includes('--no-quiet')) {
+    log('quiet when healthy (--no-quiet skips)…');
+    const section = quietTable(await runQuietBench(quietOptions()));
+    writeQuietSection(section);
+    md += `\n${section}\n`;
+  } else if (keptQuiet) writeQuietSection(keptQuiet);
   process.stdout.write(`\n${md}\nTotal bench run: ${seconds(results.totalMs)}. Written to bench/results.md.\n`);
 }
 
-main().then(
+(process.argv.includes('quiet') ? quietOnly() : main()).then(
   () => process.exit(0),
   (e: unknown) => {
     cleanup();

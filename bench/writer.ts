@@ -18,14 +18,17 @@ export interface Writer {
 export interface WriterOptions {
   rate: number;
   busyTimeoutMs: number;
+  /** A script that runs actor.cjs under another name (the quiet bench's packages/proxy/dist/index.js). */
+  entry?: string;
+  cwd?: string;
 }
 
 /** Starts the writer and resolves once its first commit landed (`ready PID`). */
 export function startWriter(db: string, opts: WriterOptions): Promise<Writer> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [ACTOR, 'writer', db, '--rate', String(opts.rate), '--busy-timeout', String(opts.busyTimeoutMs)],
-    { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] },
+    [opts.entry ?? ACTOR, 'writer', db, '--rate', String(opts.rate), '--busy-timeout', String(opts.busyTimeoutMs)],
+    { cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';

@@ -9,7 +9,7 @@ import { Ctx } from './client/ctx';
 import { watchForDatabases } from './client/databaseChoice';
 import { createDoctorClient } from './client/doctorClient';
 import { ExplorerPanel } from './client/explorerPanel';
-import { HealthTree } from './client/healthTree';
+import { HealthTree, watchTreeVisibility } from './client/healthTree';
 import { TRACE_SCHEME, TraceDocuments } from './client/traceDocuments';
 import { StatusBar } from './client/statusBar';
 
@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     statusBar,
     tree,
     new AutoCheck(ctx.store, context.workspaceState),
-    vscode.window.createTreeView('tracedb.health', { treeDataProvider: tree, showCollapseAll: true }),
+    ...watchTreeVisibility(ctx, vscode.window.createTreeView('tracedb.health', { treeDataProvider: tree, showCollapseAll: true })),
     ...registerCommands(ctx),
     ExplorerPanel.registerSerializer(ctx),
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, new TraceDocuments(ctx)),

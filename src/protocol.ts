@@ -33,12 +33,34 @@ export interface WatchedDatabase {
 // client → server: replace the set of watched databases (on start, folder or setting change).
 export interface WatchParams {
   databases: WatchedDatabase[];
-  /** How often the passive poll runs, in ms. */
+  /**
+   * How often the server reads /proc/locks and the files' stats (cheap), and runs a
+   * passive check while something is wrong or someone looks, in ms (tracedb.pollIntervalMs).
+   */
   pollIntervalMs: number;
+  /** A passive check while the database is healthy and quiet, in ms (tracedb.poll.idleIntervalMs); default 30000. */
+  idleIntervalMs?: number;
   /** The storage-code lint's minimum busy timeout (tracedb.lint.minBusyTimeoutMs). */
   minBusyTimeoutMs?: number;
 }
 export const watch = new RequestType<WatchParams, void, void>('tracedb/watch');
+
+// client → server: what the user is looking at, so the poll does only work someone sees.
+// Applies to every watched database; a field left out keeps its value.
+export interface WatchInterestParams {
+  /**
+   * The Health view shows who has the database open (its Processes section): the poll
+   * then keeps that list fresh by walking /proc/PID/fd (incrementally) at the fast rate.
+   * Otherwise it names only lock holders and the processes seen before. Default false.
+   */
+  names?: boolean;
+  /**
+   * A trace explorer is open: send dataChanged (at most every 3 s). false: none.
+   * Never sent: dataChanged goes out anyway, at most every 3 s.
+   */
+  data?: boolean;
+}
+export const watchInterest = new RequestType<WatchInterestParams, void, void>('tracedb/watchInterest');
 
 // client → server: the trace databases a workspace folder's proxy may use, best first
 // (the file a running proxy has open, TRACEFORGE_SQLITE_PATH, packages/proxy/.ai-tests, …).
@@ -192,13 +214,15 @@ export interface StorageFixResult {
 }
 export const storageFixEdits = new RequestType<StorageFixParams, StorageFixResult, void>('tracedb/storageFixEdits');
 
-// server → client: a watched database's content changed (someone committed); the explorer fetches what is new.
+// server → client: a watched database's content changed (someone committed); the explorer fetches
+// what is new. At most every 3 s, and not at all after watchInterest { data: false }.
 export interface DataChangedParams {
   dbPath: string;
 }
 export const dataChanged = new NotificationType<DataChangedParams>('tracedb/dataChanged');
 
-// server → client: a watched database's passive health changed (pushed, never polled).
+// server → client: a watched database's passive health changed (pushed, never polled): a change
+// of state, not of sizes or counts, and at most once a second per database.
 export interface HealthChangedParams {
   folderUri: string;
   dbPath: string;

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 const SECTION = 'tracedb';
 
 /** Settings whose change means the server must watch other files. */
-export const WATCH_KEYS = ['tracedb.databasePath', 'tracedb.logPath', 'tracedb.pollIntervalMs', 'tracedb.lint.minBusyTimeoutMs'];
+export const WATCH_KEYS = ['tracedb.databasePath', 'tracedb.logPath', 'tracedb.pollIntervalMs', 'tracedb.poll', 'tracedb.lint.minBusyTimeoutMs'];
 
 export function minBusyTimeoutMs(): number {
   return vscode.workspace.getConfiguration(SECTION).get<number>('lint.minBusyTimeoutMs', 5000);
@@ -14,7 +14,12 @@ export function minBusyTimeoutMs(): number {
 export const STORAGE_FILE = 'packages/proxy/src/storage-sqlite.ts';
 
 export function pollIntervalMs(): number {
-  return vscode.workspace.getConfiguration(SECTION).get<number>('pollIntervalMs', 2000);
+  return vscode.workspace.getConfiguration(SECTION).get<number>('pollIntervalMs', 1000);
+}
+
+/** How often the server runs a passive check while the database is healthy and quiet. */
+export function idlePollIntervalMs(): number {
+  return vscode.workspace.getConfiguration(`${SECTION}.poll`).get<number>('idleIntervalMs', 30000);
 }
 
 /** tracedb.databasePath for a folder, when the user set one (it overrides discovery). */

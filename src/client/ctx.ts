@@ -64,11 +64,26 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Tells the server which databases to watch (start, folder change, setting change). */
+  private interest: proto.WatchInterestParams = { names: false, data: false };
+
+  /**
+   * Tells the server what the UI shows, so the poll does only that work: process names
+   * while the Health view is visible, dataChanged while an explorer is open. Kept here and
+   * re-sent with every watch list, so a restarted server knows it too.
+   */
+  setInterest(change: proto.WatchInterestParams): void {
+    const next = { ...this.interest, ...change };
+    if (next.names === this.interest.names && next.data === this.interest.data) return;
+    this.interest = next;
+    if (this.running) void this.request(proto.watchInterest, next).catch((e) => this.log.warn(`watchInterest: ${(e as Error).message}`));
+  }
+
   async sendWatchList(): Promise<void> {
     const resolved = await this.choice.resolveAll((root) => this.request(proto.discover, { root }));
     this.store.setTargets(resolved);
     const databases = resolved.map(({ folderUri, dbPath, logPath }) => ({ folderUri, dbPath, ...(logPath ? { logPath } : {}) }));
     await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), idleIntervalMs: idlePollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
+    await this.request(proto.watchInterest, this.interest);
   }
 
   /**

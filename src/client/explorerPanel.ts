@@ -57,6 +57,8 @@ export class ExplorerPanel implements vscode.Disposable {
     readonly dbPath: string,
   ) {
     ExplorerPanel.panels.set(dbPath, this);
+    // Only while an explorer is open does the server send dataChanged (its pill).
+    ctx.setInterest({ data: true });
     panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'tracedb.svg');
     panel.webview.html = this.html();
     this.disposables.push(
@@ -163,6 +165,7 @@ export class ExplorerPanel implements vscode.Disposable {
 
   dispose(): void {
     ExplorerPanel.panels.delete(this.dbPath);
+    if (!ExplorerPanel.panels.size) this.ctx.setInterest({ data: false });
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }

@@ -2,6 +2,7 @@
 // problem node carrying its fixes as inline actions (package.json menus match the
 // node's contextValue).
 import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
 import type { HealthStore } from './healthStore';
 import { folderLabel, treeModel, type DbEntry, type TreeNodeModel } from './presentation';
 
@@ -68,4 +69,10 @@ export function targetOfNode(arg: unknown): { dbPath: string; pids?: number[] } 
   if (n?.kind === 'db') return { dbPath: n.entry.dbPath };
   if (n?.kind === 'item') return { dbPath: n.model.dbPath, pids: n.model.pids };
   return undefined;
+}
+
+/** While the Health view is visible the server keeps its list of processes fresh (Ctx.setInterest). */
+export function watchTreeVisibility(ctx: Ctx, view: vscode.TreeView<unknown>): vscode.Disposable[] {
+  ctx.setInterest({ names: view.visible });
+  return [view, view.onDidChangeVisibility((e) => ctx.setInterest({ names: e.visible }))];
 }

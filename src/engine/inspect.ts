@@ -9,14 +9,15 @@
 // - full: on a user's request; adds short read-only SQL on any database.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { journalLooksHot, statDbFiles, statFile } from './dbFiles';
+import { journalLooksHot, realDbPath, statDbFiles, statFile } from './dbFiles';
 import { withFileGate } from './fileGate';
 import { filesystemOf } from './filesystem';
 import { deriveFindings, isHealthy } from './findings';
 import { readHeader, type HeaderProblem } from './header';
 import { integrityCheck } from './integrity';
-import { sampleLocks } from './locks';
+import { ProcessCache, sampleLocks, type ScanMode } from './locks';
 import { LogTail } from './logScan';
+import { countTraces } from './traces';
 import { recordWalSwitch, walSwitch, walSwitchTime } from './walMarker';
 import { isBusy, sqliteCode, withConnection } from './sqlite';
 import type {
@@ -52,6 +53,13 @@ export interface CheckOptions {
    * still tell a stuck transaction from a commit in flight.
    */
   confirmStuck?: boolean;
+  /**
+   * How far to look for processes with the files open (locks.ts ScanMode). Default: a
+   * full walk for a full check (a user asked) and for this inspector's first look; after
+   * that, for a passive one, only the lock holders and the processes seen earlier, since
+   * the poll must not cost more on a machine with more processes (DESIGN.md § Rules 6).
+   */
+  scan?: ScanMode;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 250;
@@ -59,7 +67,9 @@ const RELEASED_BY_COMMIT = new Set(['SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'
 
 /** Changes whenever anyone commits: the DB file (rollback journal) or the -wal (WAL) is written. */
 async function progressMark(dbPath: string): Promise<string> {
-  const [db, wal] = await Promise.all([statFile(dbPath), statFile(`${dbPath}-wal`)]);
+  // Companions sit beside the real file, not beside a symlink to it.
+  const real = await realDbPath(dbPath);
+  const [db, wal] = await Promise.all([statFile(real), statFile(`${real}-wal`)]);
   return `${db.mtimeMs}:${db.size}:${wal.mtimeMs}:${wal.size}`;
 }
 const DEFAULT_STUCK_MS = 1000;
@@ -84,6 +94,7 @@ export class Inspector {
   private logErrorsBeforeWal?: number;
   private sawRollbackMode = false;
   private readonly logTail?: LogTail;
+  private readonly processes = new ProcessCache();
   private readonly stuckAfterMs: number;
   private readonly busyTimeoutMs: number;
 
@@ -111,7 +122,9 @@ export class Inspector {
       else header = h.header;
     }
 
-    const sample = await this.sampleLocks(opts.confirmStuck === true);
+    // A one-shot look (the CLI) is someone asking: it walks. Repeated passive looks name lock holders only.
+    const scan = opts.scan ?? (opts.mode === 'full' || !this.previous ? 'full' : 'lockers');
+    const sample = await this.sampleLocks(opts.confirmStuck === true, scan);
     const reservedHeld = sample.locks.some((l) => !l.waiting && (l.lock === 'RESERVED' || l.lock === 'EXCLUSIVE' || l.lock === 'PENDING'));
     const hotJournal = files.journal.exists && files.journal.size > 0 && !header?.wal ? await journalLooksHot(dbPath, reservedHeld) : false;
     if (files.journal.exists) files.journal.hot = hotJournal;
@@ -127,7 +140,11 @@ export class Inspector {
     const sqlAllowed = header && !hotJournal && (opts.mode === 'full' || header.wal);
     if (sqlAllowed) {
       try {
-        const view = await this.readSql(opts.countExact === true);
+        // An exact count scans the whole table: in rollback mode it must not hold SHARED for
+        // that long, so it runs afterwards in short chunks (traces.ts countTraces).
+        const chunked = opts.countExact === true && header?.wal === false;
+        const view = await this.readSql(opts.countExact === true && !chunked);
+        if (chunked && view.schema.hasTraces) view.traceCount = { value: await countTraces(dbPath), estimate: false, source: 'count' };
         journalMode = view.journalMode;
         journalModeSource = 'pragma';
         schema = view.schema;
@@ -193,11 +210,12 @@ export class Inspector {
     };
   }
 
-  private async sampleLocks(confirm: boolean): Promise<LockSample> {
-    let sample = await this.sampleOnce();
+  private async sampleLocks(confirm: boolean, scan: ScanMode): Promise<LockSample> {
+    let sample = await this.sampleOnce(scan);
     if (confirm && sample.locks.some((l) => !l.waiting && l.lock !== 'WAL_OPEN' && !l.stuck)) {
       await new Promise((r) => setTimeout(r, this.stuckAfterMs));
-      sample = await this.sampleOnce();
+      // The first look named everyone: the second only needs the lock holders.
+      sample = await this.sampleOnce('lockers');
     }
     return sample;
   }
@@ -208,8 +226,8 @@ export class Inspector {
    * commit in between (the DB or -wal file was written) means every rollback-mode lock
    * and the WAL write lock were released for it, so those start afresh.
    */
-  private async sampleOnce(): Promise<LockSample> {
-    const sample = await sampleLocks(this.dbPath, { previous: this.previous, stuckAfterMs: this.stuckAfterMs });
+  private async sampleOnce(scan: ScanMode): Promise<LockSample> {
+    const sample = await sampleLocks(this.dbPath, { previous: this.previous, stuckAfterMs: this.stuckAfterMs, scan, cache: this.processes });
     const mark = await progressMark(this.dbPath);
     if (this.previous && mark !== this.previousMark) {
       for (const l of sample.locks) {
@@ -274,7 +292,7 @@ async function dateWriteLocksByJournal(dbPath: string, sample: LockSample): Prom
   // back-to-back transactions into a stuck one, only say how long a stuck one has lasted.
   const writers = sample.locks.filter((l) => l.stuck && l.file === 'db' && !l.waiting && (l.lock === 'RESERVED' || l.lock === 'PENDING' || l.lock === 'EXCLUSIVE'));
   if (!writers.length) return;
-  const st = await fs.stat(`${dbPath}-journal`).catch(() => undefined);
+  const st = await fs.stat(`${await realDbPath(dbPath)}-journal`).catch(() => undefined);
   const born = st && st.size > 0 && st.birthtimeMs > 0 ? st.birthtimeMs : undefined;
   if (born === undefined || born > sample.takenAt) return;
   for (const pid of new Set(writers.map((l) => l.pid))) {

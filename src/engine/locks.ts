@@ -7,7 +7,7 @@
 // Nothing here opens a descriptor on the database: closing any descriptor of a
 // file drops all of this process's POSIX locks on it (see fileGate.ts).
 import { execFile } from 'node:child_process';
-import { promises as fsp, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 import { classifyHolder, holdsSocket, listeningInodes, proxyPortFor, type HolderClass } from './processNames';
 import type { DbFileRole, HeldLock, Holder, LockedFile, LockSample, SqliteLockName } from './types';
@@ -160,6 +160,52 @@ export interface SampleLocksOptions {
   lsofPath?: string;
   /** The proxy's port; default: `proxy_port` in the proxy's `.ai-tests/config.yaml`, else 8787. */
   proxyPort?: number;
+  /**
+   * How to find who has the files open (DESIGN.md § Rules 6: walking every process's
+   * fds is the expensive part, and its cost grows with the machine):
+   * - 'full' (default): read every /proc/PID/fd, as a user's check or Show Holders wants;
+   * - 'incremental': walk, but reuse what `cache` knows of a process (same PID, same
+   *   start time, same lock state) and read only new processes and changed lock holders;
+   * - 'lockers': no walk: only the PIDs in /proc/locks (their own fd and cmdline) and the
+   *   processes `cache` already knows to have the files open, if they still run.
+   */
+  scan?: ScanMode;
+  /** What earlier samples learnt about processes; makes 'incremental' and 'lockers' cheap. */
+  cache?: ProcessCache;
+  /** Wall time a walk may take before it stops and says so in `note`. */
+  scanBudgetMs?: number;
+}
+
+export type ScanMode = 'full' | 'incremental' | 'lockers';
+
+interface CachedProcess {
+  /** /proc/PID/stat field 22 (start time in clock ticks): a reused PID is another process. */
+  start: string;
+  /** When `start` was last read (performance.now()). */
+  startReadAt: number;
+  /** Which of the database's files its fds point at; undefined until they were read. */
+  roles?: ReadonlySet<DbFileRole>;
+  /** The files it held locks on when `roles` was read: a change means it opened or closed something. */
+  lockState?: string;
+  info?: ProcessInfo;
+  cls?: HolderClass;
+}
+
+/**
+ * What the doctor learnt about processes in earlier samples of one database, keyed by
+ * (PID, start time). One per watched database (an Inspector holds it).
+ */
+export class ProcessCache {
+  readonly entries = new Map<number, CachedProcess>();
+  /** The files `roles` refer to (paths and inodes): a replaced database invalidates them. */
+  filesKey?: string;
+
+  /** How many processes are known to have the database's files open. */
+  get openers(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.roles?.size) n++;
+    return n;
+  }
 }
 
 interface TrackedFile {
@@ -170,8 +216,27 @@ interface TrackedFile {
 
 /** Longest stretch the fd scan keeps the event loop busy before it yields. */
 const SCAN_SLICE_MS = 4;
-/** Holders' /proc/PID/{cmdline,cwd} reads in flight at once. */
-const INFO_CONCURRENCY = 8;
+/**
+ * How long a walk may take. A user's check waits for it, so it gets long enough for
+ * thousands of processes (4,000 × 60 fds took 1.45 s here); the poll's incremental walk
+ * stops much sooner and carries on next time, since the cache keeps what it read.
+ */
+const FULL_SCAN_BUDGET_MS = 5000;
+const INCREMENTAL_SCAN_BUDGET_MS = 250;
+/**
+ * Reading /proc/PID/stat costs more than listing the process's fds (50–100 µs against
+ * ~20 µs here: the kernel totals every thread's times for it), so an incremental walk
+ * re-reads the start time of a process known to have none of the files open only this
+ * often. A PID reused sooner than that by a process that opens the database and holds
+ * no lock is missed until then; any lock it takes shows at once.
+ */
+const START_RECHECK_MS = 30_000;
+/**
+ * Holders' /proc/PID/{cmdline,cwd} reads in flight at once: libuv has 4 threads, and
+ * SQLite queries for the explorer need them too (DESIGN.md: a user's request never
+ * waits behind the poll).
+ */
+const INFO_CONCURRENCY = 2;
 const LSOF_TIMEOUT_MS = 10_000;
 const ROLE_ORDER: readonly DbFileRole[] = ['db', 'wal', 'shm', 'journal'];
 
@@ -209,19 +274,12 @@ async function trackFiles(dbPath: string): Promise<TrackedFile[] | undefined> {
   return files[0].st?.isFile() ? files : undefined;
 }
 
-/** PID → the database files it has open, from /proc/PID/fd links. */
-async function scanOpenFiles(procRoot: string, files: readonly TrackedFile[]): Promise<Map<number, Set<DbFileRole>>> {
+type Matcher = (fdPath: string) => TrackedFile | undefined;
+
+function linkMatcher(files: readonly TrackedFile[]): Matcher {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const byBase = new Map(files.map((f) => [path.basename(f.path), f]));
-  const found = new Map<number, Set<DbFileRole>>();
-  let names: string[];
-  try {
-    names = await fsp.readdir(procRoot);
-  } catch {
-    return found;
-  }
-
-  const matchLink = (fdPath: string): TrackedFile | undefined => {
+  return (fdPath) => {
     let link: string;
     try {
       link = readlinkSync(fdPath);
@@ -237,35 +295,137 @@ async function scanOpenFiles(procRoot: string, files: readonly TrackedFile[]): P
     const st = statSync(fdPath, { bigint: true, throwIfNoEntry: false });
     return st && st.ino === candidate.st.ino && st.dev === candidate.st.dev ? candidate : undefined;
   };
+}
+
+/** The database files one process has open; undefined when its fds cannot be read (another user's, or gone). */
+function rolesOf(procRoot: string, pid: number, match: Matcher): Set<DbFileRole> | undefined {
+  const dir = `${procRoot}/${pid}/fd`;
+  let fds: string[];
+  try {
+    fds = readdirSync(dir);
+  } catch {
+    return undefined; // EACCES (another user's process), ENOENT/ESRCH (it exited)
+  }
+  const roles = new Set<DbFileRole>();
+  for (const fd of fds) {
+    const f = match(`${dir}/${fd}`);
+    if (f) roles.add(f.role);
+  }
+  return roles;
+}
+
+/** Field 22 of /proc/PID/stat; '' when unreadable (a fake procfs), undefined when the process is gone. */
+function startTimeOf(procRoot: string, pid: number): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' && existsSync(`${procRoot}/${pid}`) ? '' : undefined;
+  }
+  // comm (field 2) may hold spaces and parentheses: count from the last ')'.
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+interface OpenFilesScan {
+  /** PID → the database files it has open. */
+  open: Map<number, Set<DbFileRole>>;
+  note?: string;
+}
+
+/**
+ * PID → the database files it has open, from /proc/PID/fd links, as deep as `mode` asks.
+ * `lockState` (PID → the files it holds locks on) says which cached answers are stale.
+ */
+async function scanOpenFiles(
+  procRoot: string,
+  files: readonly TrackedFile[],
+  lockState: ReadonlyMap<number, string>,
+  mode: ScanMode,
+  cache: ProcessCache | undefined,
+  budgetMs: number,
+): Promise<OpenFilesScan> {
+  const match = linkMatcher(files);
+  const open = new Map<number, Set<DbFileRole>>();
+  const filesKey = files.map((f) => `${f.path}:${f.st?.ino ?? '-'}`).join('|');
+  if (cache && cache.filesKey !== filesKey) {
+    for (const e of cache.entries.values()) e.roles = undefined;
+    cache.filesKey = filesKey;
+  }
+
+  /** One process: from the cache when it may be, else from its fds; updates the cache. */
+  const visit = (pid: number, reuse: boolean): void => {
+    const state = lockState.get(pid) ?? '';
+    let entry = cache?.entries.get(pid);
+    const now = performance.now();
+    if (reuse && entry?.roles && entry.roles.size === 0 && entry.lockState === state && now - entry.startReadAt < START_RECHECK_MS) return;
+    if (cache) {
+      const start = startTimeOf(procRoot, pid);
+      if (start === undefined) {
+        cache.entries.delete(pid);
+        entry = undefined;
+        if (!lockState.has(pid)) return; // exited; a lock line of a gone PID still shows below
+      } else if (!entry || entry.start !== start) {
+        entry = { start, startReadAt: now };
+        cache.entries.set(pid, entry);
+      } else entry.startReadAt = now;
+    }
+    let roles = reuse && entry?.roles && entry.lockState === state ? entry.roles : undefined;
+    if (!roles) {
+      roles = rolesOf(procRoot, pid, match);
+      if (entry) {
+        entry.roles = roles ?? new Set();
+        entry.lockState = state;
+      }
+    }
+    if (roles?.size) open.set(pid, new Set(roles));
+  };
+
+  if (mode === 'lockers') {
+    // Lock holders, and whoever an earlier walk saw with the files open while it still runs.
+    const pids = new Set(lockState.keys());
+    for (const [pid, e] of cache?.entries ?? []) if (e.roles?.size) pids.add(pid);
+    for (const pid of pids) if (pid > 0) visit(pid, true);
+    return { open };
+  }
+
+  let names: string[];
+  try {
+    names = await fsp.readdir(procRoot);
+  } catch {
+    return { open };
+  }
+  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number);
+  // Lock holders first: they matter most, and a walk cut short by its budget still has them.
+  pids.sort((a, b) => Number(lockState.has(b)) - Number(lockState.has(a)));
+  const seen = new Set(pids);
+  if (cache) for (const pid of cache.entries.keys()) if (!seen.has(pid)) cache.entries.delete(pid);
 
   // Synchronous calls in short time slices: procfs answers in microseconds, while a
   // promise per fd costs ~3x more here (375 processes: 12 ms sync, 35 ms async) and
   // would queue thousands of jobs on libuv's 4 threads ahead of the SQLite queries
   // that share them. Yielding every few ms keeps the event loop responsive.
-  let sliceStart = performance.now();
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    if (performance.now() - sliceStart > SCAN_SLICE_MS) {
+  const started = performance.now();
+  let sliceStart = started;
+  let done = 0;
+  for (const pid of pids) {
+    const now = performance.now();
+    if (now - started > budgetMs) {
+      // The cache keeps what this walk read; the next one starts where it matters.
+      const left = pids.length - done;
+      return {
+        open,
+        note: `The list of processes with the database open may be incomplete: looking at their open files stopped after ${Math.round(budgetMs)} ms with ${left} of ${pids.length} processes not yet looked at.`,
+      };
+    }
+    if (now - sliceStart > SCAN_SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     }
-    const pid = Number(name);
-    const dir = `${procRoot}/${name}/fd`;
-    let fds: string[];
-    try {
-      fds = readdirSync(dir);
-    } catch {
-      continue; // EACCES (another user's process), ENOENT/ESRCH (it exited)
-    }
-    for (const fd of fds) {
-      const f = matchLink(`${dir}/${fd}`);
-      if (!f) continue;
-      const roles = found.get(pid) ?? new Set<DbFileRole>();
-      roles.add(f.role);
-      found.set(pid, roles);
-    }
+    visit(pid, mode === 'incremental');
+    done++;
   }
-  return found;
+  return { open };
 }
 
 async function readText(p: string): Promise<string | undefined> {
@@ -276,7 +436,12 @@ async function readText(p: string): Promise<string | undefined> {
   }
 }
 
-async function processInfo(procRoot: string, pid: number): Promise<{ argv: string[]; cwd?: string }> {
+interface ProcessInfo {
+  argv: string[];
+  cwd?: string;
+}
+
+async function processInfo(procRoot: string, pid: number): Promise<ProcessInfo> {
   const [cmdline, cwd] = await Promise.all([
     readText(`${procRoot}/${pid}/cmdline`),
     fsp.readlink(`${procRoot}/${pid}/cwd`).catch(() => undefined),
@@ -387,16 +552,28 @@ async function sampleFromProc(
   procRoot: string,
   dbPaths: readonly string[],
   files: readonly TrackedFile[],
-  locksText: string,
-  openFiles: ReadonlyMap<number, ReadonlySet<DbFileRole>>,
+  lines: readonly ProcLockLine[],
+  scan: OpenFilesScan,
   takenAt: number,
   opts: SampleLocksOptions,
 ): Promise<LockSample> {
-  const locks = heldLocks(parseProcLocks(locksText), files, openFiles, takenAt, opts);
+  const openFiles = scan.open;
+  const locks = heldLocks(lines, files, openFiles, takenAt, opts);
   const pids = [...new Set([...openFiles.keys(), ...locks.map((l) => l.pid).filter((p) => p > 0)])];
-  const infos = await mapLimit(pids, INFO_CONCURRENCY, (pid) => processInfo(procRoot, pid));
-  const classes = pids.map((pid, i) => classifyHolder(pid, infos[i].argv, process.pid, infos[i].cwd));
-  await nameByProxyPort(procRoot, dbPaths, pids, infos, classes, opts);
+  // A name read once stays right for the life of that process; a user's check reads afresh.
+  const reuse = opts.cache && (opts.scan ?? 'full') !== 'full';
+  const cached = (pid: number) => (reuse ? opts.cache?.entries.get(pid) : undefined);
+  const infos = await mapLimit(pids, INFO_CONCURRENCY, async (pid) => cached(pid)?.info ?? processInfo(procRoot, pid));
+  const classes = pids.map((pid, i) => cached(pid)?.cls ?? classifyHolder(pid, infos[i].argv, process.pid, infos[i].cwd));
+  const unnamed = pids.map((pid) => cached(pid)?.cls === undefined);
+  await nameByProxyPort(procRoot, dbPaths, pids, infos, classes, opts, unnamed);
+  pids.forEach((pid, i) => {
+    const e = opts.cache?.entries.get(pid);
+    if (e) {
+      e.info = infos[i];
+      e.cls = classes[i];
+    }
+  });
   const holders = pids.map((pid, i): Holder => {
     const mine = locks.filter((l) => l.pid === pid);
     // Holding a lock on a file means having it open, even when the fd scan was denied.
@@ -411,7 +588,7 @@ async function sampleFromProc(
     };
   });
   const marked = markBlockers(holders, locks, walInUse(locks));
-  return { takenAt, source: 'proc', locks, holders: marked.sort((a, b) => a.pid - b.pid) };
+  return { takenAt, source: 'proc', locks, holders: marked.sort((a, b) => a.pid - b.pid), ...(scan.note ? { note: scan.note } : {}) };
 }
 
 /**
@@ -426,8 +603,10 @@ async function nameByProxyPort(
   infos: readonly { argv: string[]; cwd?: string }[],
   classes: HolderClass[],
   opts: SampleLocksOptions,
+  /** Which holders have no name from an earlier sample (that name already had this chance). */
+  unnamed: readonly boolean[],
 ): Promise<void> {
-  const unsure = pids.map((_, i) => i).filter((i) => classes[i].kind === 'script' || classes[i].kind === 'other');
+  const unsure = pids.map((_, i) => i).filter((i) => unnamed[i] && (classes[i].kind === 'script' || classes[i].kind === 'other'));
   if (!unsure.length) return;
   const port = opts.proxyPort ?? (await proxyPortFor(dbPaths));
   const inodes = await listeningInodes(procRoot, port);
@@ -537,6 +716,24 @@ async function sampleFromLsof(files: readonly TrackedFile[], takenAt: number, ls
 }
 
 /**
+ * PID → the files (db, shm) it has lock lines on, by inode alone: a superset of what
+ * heldLocks keeps, which is all the cache needs to notice that a process changed.
+ */
+function lockStateByPid(lines: readonly ProcLockLine[], files: readonly TrackedFile[]): Map<number, string> {
+  const roles = new Map<number, Set<string>>();
+  for (const f of files) {
+    if ((f.role !== 'db' && f.role !== 'shm') || !f.st) continue;
+    for (const l of lines) {
+      if (l.inode !== f.st.ino || l.pid <= 0) continue;
+      const r = roles.get(l.pid) ?? new Set();
+      r.add(f.role);
+      roles.set(l.pid, r);
+    }
+  }
+  return new Map([...roles].map(([pid, r]) => [pid, [...r].sort().join(',')]));
+}
+
+/**
  * Who holds which lock on `dbPath` and its -shm, and who has any of its files open.
  * Never throws for a missing database: the sample is just empty.
  */
@@ -546,7 +743,10 @@ export async function sampleLocks(dbPath: string, opts: SampleLocksOptions = {})
   const [files, locksText] = await Promise.all([trackFiles(dbPath), readText(`${procRoot}/locks`)]);
   if (!files) return { takenAt, source: locksText === undefined ? 'none' : 'proc', locks: [], holders: [] };
   if (locksText === undefined) return sampleFromLsof(files, takenAt, opts.lsofPath ?? 'lsof');
-  const openFiles = await scanOpenFiles(procRoot, files);
+  const lines = parseProcLocks(locksText);
+  const mode = opts.scan ?? 'full';
+  const budget = opts.scanBudgetMs ?? (mode === 'full' ? FULL_SCAN_BUDGET_MS : INCREMENTAL_SCAN_BUDGET_MS);
+  const scan = await scanOpenFiles(procRoot, files, lockStateByPid(lines, files), mode, opts.cache, budget);
   // The path as given first: a symlinked database's .ai-tests is where the user put it.
-  return sampleFromProc(procRoot, [dbPath, files[0].path], files, locksText, openFiles, takenAt, opts);
+  return sampleFromProc(procRoot, [dbPath, files[0].path], files, lines, scan, takenAt, opts);
 }

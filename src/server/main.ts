@@ -26,10 +26,12 @@ import { discoverDatabases, proxyFolderOf } from '../engine/discover';
 import { proxyEnvOf, proxyLaunch } from '../engine/proxyLaunch';
 import { fileURLToPath } from 'node:url';
 import * as proto from '../protocol';
-import { DbWatcher } from './dbWatcher';
+import { DbWatcher, type WatchInterest } from './dbWatcher';
 import { FIX_ALL_KIND, registerPragmaLint } from './pragmaLint';
 
 const connection: Connection = createConnection(ProposedFeatures.all);
+/** tracedb.poll.idleIntervalMs's default, for clients that do not send it. */
+const DEFAULT_IDLE_INTERVAL_MS = 30_000;
 const watchers = new Map<string, DbWatcher>();
 
 // A bug in one handler must not take the doctor down with it (the client would only
@@ -95,9 +97,21 @@ function inspectorFor(dbPath: string, logPath?: string): { inspector: Inspector;
   return { inspector: new Inspector(key, { logPath }) };
 }
 
+/** What the client looks at (watchInterest), for watchers created later too. */
+let interest: WatchInterest = { names: false };
+
+connection.onRequest(proto.watchInterest, (params) =>
+  handle('watchInterest', async () => {
+    interest = { names: params.names ?? interest.names, data: params.data ?? interest.data };
+    for (const w of watchers.values()) w.setInterest(interest);
+  }),
+);
+
 connection.onRequest(proto.watch, (params) =>
   handle('watch', async () => {
     if (params.minBusyTimeoutMs !== undefined) minBusyTimeoutMs = params.minBusyTimeoutMs;
+    const pollIntervalMs = Math.max(250, params.pollIntervalMs);
+    const rates = { pollIntervalMs, idleIntervalMs: Math.max(pollIntervalMs, params.idleIntervalMs ?? DEFAULT_IDLE_INTERVAL_MS) };
     const wanted = new Map(params.databases.map((d) => [path.resolve(d.dbPath), d]));
     for (const [key, w] of watchers) {
       const t = wanted.get(key);
@@ -107,13 +121,18 @@ connection.onRequest(proto.watch, (params) =>
       }
     }
     for (const [key, target] of wanted) {
-      if (watchers.has(key)) continue;
-      const w = new DbWatcher({ ...target, dbPath: key }, Math.max(250, params.pollIntervalMs), {
+      const existing = watchers.get(key);
+      if (existing) {
+        existing.setRates(rates);
+        continue;
+      }
+      const w = new DbWatcher({ ...target, dbPath: key }, rates, {
         onChange: (t, report) => void connection.sendNotification(proto.healthChanged, { folderUri: t.folderUri, dbPath: t.dbPath, report }),
         onData: (t) => void connection.sendNotification(proto.dataChanged, { dbPath: t.dbPath }),
         onError: (t, e) => connection.console.error(`poll of ${t.dbPath} failed: ${(e as Error)?.stack ?? e}`),
       });
       watchers.set(key, w);
+      w.setInterest(interest);
       w.start();
     }
   }),

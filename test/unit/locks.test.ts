@@ -10,6 +10,7 @@ import {
   markBlockers,
   parseLsof,
   parseProcLocks,
+  ProcessCache,
   sampleLocks,
   splitDev,
   walInUse,
@@ -443,6 +444,63 @@ describe('locks', () => {
           [['PENDING', true, false]],
         );
         assert.deepEqual(holder(second, PID).locks, []);
+      });
+
+      describe('scan depth and the process cache', () => {
+        const OPENER = 9_999_992;
+        /** PID (lock holder) and OPENER (the DB open, no lock), each with an fd on the DB. */
+        async function twoProcs(db: string): Promise<string> {
+          const procRoot = await fakeProc(db, (ino, dev) => [`1: POSIX  ADVISORY  READ ${PID} ${dev}:${ino} 1073741826 1073742335`], fs.realpathSync(db));
+          fs.mkdirSync(path.join(procRoot, String(OPENER), 'fd'), { recursive: true });
+          fs.writeFileSync(path.join(procRoot, String(OPENER), 'cmdline'), 'python3\0notebook.py\0');
+          fs.writeFileSync(path.join(procRoot, String(OPENER), 'stat'), `${OPENER} (python3) S ${'1 '.repeat(18)}4242 0\n`);
+          fs.symlinkSync(fs.realpathSync(db), path.join(procRoot, String(OPENER), 'fd', '3'));
+          return procRoot;
+        }
+        const pids = (s: LockSample) => s.holders.map((h) => h.pid);
+
+        it("'lockers' reads only the lock holders' fds; a full walk finds everyone", async () => {
+          const { db } = await traceWorkspace();
+          const procRoot = await twoProcs(db);
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot, scan: 'lockers' })), [PID]);
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot })), [PID, OPENER]);
+        });
+
+        it('keeps naming a process an earlier walk saw with the DB open while it runs, and forgets it once it is gone', async () => {
+          const { db } = await traceWorkspace();
+          const procRoot = await twoProcs(db);
+          const cache = new ProcessCache();
+          await sampleLocks(db, { procRoot, scan: 'full', cache });
+          assert.equal(cache.openers, 2);
+          const later = await sampleLocks(db, { procRoot, scan: 'lockers', cache });
+          assert.deepEqual(pids(later), [PID, OPENER]);
+          assert.equal(holder(later, OPENER).command, 'python3 notebook.py');
+          fs.rmSync(path.join(procRoot, String(OPENER)), { recursive: true });
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot, scan: 'lockers', cache })), [PID]);
+        });
+
+        it('an incremental walk re-reads a process only when it is new, restarted (start time) or its locks changed', async () => {
+          const { db } = await traceWorkspace();
+          const procRoot = await twoProcs(db);
+          const cache = new ProcessCache();
+          await sampleLocks(db, { procRoot, scan: 'full', cache });
+          // OPENER closes the DB: the cache still says open (no lock change, same process)…
+          fs.rmSync(path.join(procRoot, String(OPENER), 'fd', '3'));
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot, scan: 'incremental', cache })), [PID, OPENER]);
+          // …until the PID belongs to another process (a new start time), or a full walk looks again.
+          fs.writeFileSync(path.join(procRoot, String(OPENER), 'stat'), `${OPENER} (python3) S ${'1 '.repeat(18)}9999 0\n`);
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot, scan: 'incremental', cache })), [PID]);
+          fs.symlinkSync(fs.realpathSync(db), path.join(procRoot, String(OPENER), 'fd', '3'));
+          assert.deepEqual(pids(await sampleLocks(db, { procRoot, scan: 'full', cache })), [PID, OPENER]);
+        });
+
+        it('says so when a walk stops at its time budget, lock holders first', async () => {
+          const { db } = await traceWorkspace();
+          const procRoot = await twoProcs(db);
+          const s = await sampleLocks(db, { procRoot, scan: 'incremental', cache: new ProcessCache(), scanBudgetMs: 0 });
+          assert.match(s.note ?? '', /may be incomplete: looking at their open files stopped after 0 ms/);
+          assert.ok(pids(s).includes(PID), 'the lock holder is named from its lock line');
+        });
       });
 
       it('falls back to lsof without /proc/locks and finds a real holder', async () => {

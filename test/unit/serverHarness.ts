@@ -12,26 +12,32 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import * as proto from '../../src/protocol';
-import { REPO } from './helpers';
 
+// Not from helpers.ts: that registers mocha hooks, and the bench starts servers too.
+const REPO = path.resolve(__dirname, '../..');
 const SERVER = path.join(REPO, 'dist', 'server.js');
 
 export interface Server {
   child: ChildProcess;
   conn: ProtocolConnection;
   changes: proto.HealthChangedParams[];
+  /** dataChanged notifications, as they came. */
+  data: proto.DataChangedParams[];
   stderr: () => string;
   close(): Promise<void>;
 }
 
-export async function startServer(workspaceFolder?: string): Promise<Server> {
-  assert.ok(fs.existsSync(SERVER), 'dist/server.js is built by `npm run build` (npm test builds first)');
-  const child = fork(SERVER, ['--node-ipc'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export async function startServer(workspaceFolder?: string, serverJs = SERVER): Promise<Server> {
+  assert.ok(fs.existsSync(serverJs), 'dist/server.js is built by `npm run build` (npm test builds first)');
+  // execArgv: [] as the extension starts it; the test runner's tsx loader is not the server's.
+  const child = fork(serverJs, ['--node-ipc'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const conn = createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
   const changes: proto.HealthChangedParams[] = [];
   conn.onNotification(proto.healthChanged, (p) => changes.push(p));
+  const data: proto.DataChangedParams[] = [];
+  conn.onNotification(proto.dataChanged, (p) => data.push(p));
   conn.onNotification('window/logMessage', () => undefined);
   conn.listen();
   await conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: workspaceFolder ? [{ uri: `file://${workspaceFolder}`, name: 'ws' }] : null });
@@ -40,6 +46,7 @@ export async function startServer(workspaceFolder?: string): Promise<Server> {
     child,
     conn,
     changes,
+    data,
     stderr: () => err,
     async close() {
       if (child.exitCode !== null) return;
