@@ -52,6 +52,20 @@ function exitCodeOf(execution: vscode.TaskExecution): Promise<number | undefined
   });
 }
 
+/**
+ * Ends this folder's earlier Restart Proxy tasks (their proxy is stopped by now, their shell
+ * and tee may linger): VS Code will not start a task while the same one is still active.
+ */
+async function endEarlierStarts(folder: vscode.WorkspaceFolder): Promise<void> {
+  const earlier = vscode.tasks.taskExecutions.filter(
+    (x) => x.task.definition.type === 'tracedb' && x.task.definition.action === 'startProxy' && x.task.scope === folder,
+  );
+  if (!earlier.length) return;
+  const ended = Promise.all(earlier.map((x) => Promise.race([exitCodeOf(x), new Promise((r) => setTimeout(r, 5000))])));
+  for (const x of earlier) x.terminate();
+  await ended;
+}
+
 export async function restartProxy(ctx: Ctx, e: DbEntry, confirmed: boolean): Promise<string | undefined> {
   const folder = folderOf(e);
   if (!folder) return;
@@ -83,6 +97,7 @@ export async function restartProxy(ctx: Ctx, e: DbEntry, confirmed: boolean): Pr
       return stopped.message;
     }
   }
+  await endEarlierStarts(folder);
   await vscode.tasks.executeTask(proxyTask(folder, 'startProxy', launch.command, true, launch.env));
   ctx.log.info(`Restart Proxy: started "${launch.command}" in ${folder.uri.fsPath} (${launch.reason})`);
 

@@ -20,6 +20,7 @@
 // run can clear a killed run's leftovers), quick_checked and fsynced, then renamed:
 // nothing half-written or unchecked ever looks like a backup. Before copying, the free
 // space is checked; after a backup, older backups beyond the newest few are removed.
+import { execFile } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -57,6 +58,9 @@ export interface BackupOptions {
  * (370–430 MiB/s); with other jobs running (load average 3.7 on 2 cores), 757 MiB in
  * 2.72 / 2.73 / 3.27 / 3.35 / 3.53 s (215–280 MiB/s). DESIGN.md: 770 MB in 2.2 s.
  * The estimate takes 250 MiB/s, a busy machine's figure: an idle one only finishes sooner.
+ * Those figures are SQLite's page-by-page copy; `cp` under SHARED (copyUnderShared, Linux
+ * and macOS) measured 757 MiB in 0.62 s and 1.62 s here, but a cold page cache reads from
+ * disk, so the estimate stays at the slower figure.
  */
 const ONE_PASS_BYTES_PER_MS = (250 * 1024 * 1024) / 1000;
 /**
@@ -418,7 +422,54 @@ async function copyFromSnapshot(dbPath: string, dest: string, opts: BackupOption
  * that meets a commit in flight gets SQLITE_BUSY at once and nothing is copied, so it
  * is retried after a short random pause for up to `busyTimeoutMs`.
  */
+/**
+ * The rollback-mode copy: hold SHARED (no writer can change the file meanwhile: writing it
+ * takes EXCLUSIVE) and let `cp` copy the file in the kernel (copy_file_range or a reflink),
+ * several times faster than SQLite's page-by-page backup, so the proxy waits far less.
+ * `cp` runs in a child process on purpose: the copy's own descriptor on the database, once
+ * closed, would drop every POSIX lock this process holds on it, SHARED included. Where
+ * there is no `cp` (Windows), SQLite's one-pass backup does the same job more slowly.
+ */
 async function copyUnderShared(dbPath: string, dest: string, opts: BackupOptions): Promise<{ pages: number; pauseMs: number }> {
+  if (process.platform === 'win32') return backupUnderShared(dbPath, dest, opts);
+  const lockWaitMs = opts.busyTimeoutMs ?? DEFAULT_LOCK_WAIT_MS;
+  const source = await fs.realpath(dbPath);
+  return withFileGate(dbPath, () =>
+    withConnection(dbPath, { readonly: true, busyTimeoutMs: lockWaitMs }, async (c) => {
+      if (opts.signal?.aborted) throw new DoctorError('The backup was cancelled; no backup file was written.');
+      await c.exec('BEGIN');
+      try {
+        // The first read takes SHARED (waiting behind a commit in flight, up to lockWaitMs).
+        const ps = await c.get<{ page_size: number }>('PRAGMA page_size').catch((e: unknown) => {
+          if (isBusy(e)) {
+            throw new DoctorError(`The proxy kept the database locked for ${seconds(lockWaitMs)}, so the copy could not start. Enable WAL first, then back up: from a WAL snapshot nothing waits.`);
+          }
+          throw e;
+        });
+        await c.get('SELECT count(*) AS n FROM sqlite_master');
+        const t0 = performance.now();
+        await runCp(source, dest);
+        const pauseMs = Math.round(performance.now() - t0);
+        const size = (await fs.stat(dest)).size;
+        return { pages: Math.round(size / (ps?.page_size || 4096)), pauseMs };
+      } finally {
+        await c.exec('COMMIT').catch(() => undefined);
+      }
+    }),
+  );
+}
+
+function runCp(source: string, dest: string): Promise<void> {
+  const args = process.platform === 'linux' ? ['--reflink=auto', '--', source, dest] : ['--', source, dest];
+  return new Promise((resolve, reject) => {
+    execFile('cp', args, { timeout: 10 * 60 * 1000 }, (err, _out, stderr) => {
+      if (!err) resolve();
+      else reject(/No space left/i.test(String(stderr)) ? Object.assign(new Error(String(stderr).trim()), { code: 'ENOSPC' }) : new Error(`cp failed: ${String(stderr).trim() || err.message}`));
+    });
+  });
+}
+
+async function backupUnderShared(dbPath: string, dest: string, opts: BackupOptions): Promise<{ pages: number; pauseMs: number }> {
   const lockWaitMs = opts.busyTimeoutMs ?? DEFAULT_LOCK_WAIT_MS;
   return withFileGate(dbPath, () =>
     withConnection(dest, { readonly: false, create: true, busyTimeoutMs: 0 }, async (copy) => {

@@ -128,7 +128,13 @@ const SCAN_CHUNK = 1000;
 const COUNT_INDEX_CHUNK = 5000;
 /** Between the chunks of an exact count, so a proxy that is retrying gets its commit in. */
 const COUNT_YIELD_MS = 10;
-const BUSY_TIMEOUT_MS = 500;
+/**
+ * How long a query waits for SHARED behind a commit in flight. A waiting reader holds
+ * nothing, so waiting costs the proxy nothing; and under load a commit's EXCLUSIVE phase
+ * was seen to last over 500 ms (p99 572 ms beside a backup), which made a too-short wait
+ * an error for the user ("locked right now") where patience was all it took.
+ */
+const BUSY_TIMEOUT_MS = 2000;
 
 interface Shape {
   columns: Set<string>;
