@@ -98,6 +98,20 @@ describe('Trace DB Doctor in VS Code', function () {
     await waitFor('lock cleared', () => api.ctx.store.all()[0].report?.locks.length === 0, 10000);
   });
 
+  it('commands act only on watched databases, whatever a caller passes', async () => {
+    const elsewhere = path.join(path.dirname(workspaceDb()), '..', '..', '..', 'not-watched.db');
+    fs.copyFileSync(workspaceDb(), elsewhere);
+    try {
+      assert.equal(await vscode.commands.executeCommand('tracedb.openExplorer', { dbPath: elsewhere }), undefined, 'no explorer on an unwatched file');
+      assert.equal(await vscode.commands.executeCommand('tracedb.checkHealth', { dbPath: elsewhere }), undefined);
+      const open = async (db: string) => (await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'tracedb', path: '/x.json', query: `db=${encodeURIComponent(db)}` }))).getText();
+      assert.match(await open(elsewhere), /is not a trace database this workspace watches/, 'a tracedb: link names an arbitrary file');
+      assert.match(await open(workspaceDb()), /No trace x in/, 'the watched one is read');
+    } finally {
+      fs.rmSync(elsewhere, { force: true });
+    }
+  });
+
   it('after the doctor server dies, the restarted server watches the database again', async function () {
     this.timeout(60000);
     const serverPid = await waitFor('the doctor server process', () => doctorServerPid());
