@@ -10,6 +10,7 @@ import { inspect } from './engine/inspect';
 import { sampleLocks } from './engine/locks';
 import { formatLockLines, formatReport } from './engine/reportText';
 import { getTrace, listTraces, type TraceDetail, type TraceFilter, type TraceRow, type TraceSort } from './engine/traces';
+import type { ProgressEvent } from './engine/types';
 
 const DEFAULT_DB = path.join('.ai-tests', 'traces.db');
 
@@ -115,6 +116,16 @@ async function resolveDb(a: Args): Promise<string> {
   return best.dbPath;
 }
 
+/** Progress on stderr: a copy reports every few MB, a terminal wants a line per stage and per tenth. */
+function progressPrinter(): (e: ProgressEvent) => void {
+  let shown = -10;
+  return (e) => {
+    if (e.percent !== undefined && e.percent < shown + 10 && e.percent !== 100) return;
+    shown = e.percent ?? shown;
+    process.stderr.write(`${e.message}\n`);
+  };
+}
+
 function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 }
@@ -147,19 +158,11 @@ async function run(argv: string[]): Promise<number> {
       const t = a.flags.get('--timeout');
       const timeoutMs = typeof t === 'string' ? Number(t) : undefined;
       if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout takes a number of milliseconds');
-      // The backup reports every few MB; a terminal needs a line per stage and per tenth.
-      let shown = -10;
       const result = await enableWal(dbArg(a), {
         timeoutMs,
         backup: a.flags.has('--backup'),
         force: a.flags.has('--force'),
-        onProgress: json
-          ? undefined
-          : (e) => {
-              if (e.percent !== undefined && e.percent < shown + 10 && e.percent !== 100) return;
-              shown = e.percent ?? shown;
-              process.stderr.write(`${e.message}\n`);
-            },
+        onProgress: json ? undefined : progressPrinter(),
       });
       if (json) out(JSON.stringify(result, null, 2));
       else {
@@ -183,16 +186,9 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'backup': {
       const o = a.flags.get('--out');
-      let shown = -10;
       const result = await backupDatabase(dbArg(a), {
         out: typeof o === 'string' ? o : undefined,
-        onProgress: json
-          ? undefined
-          : (e) => {
-              if (e.percent !== undefined && e.percent < shown + 10 && e.percent !== 100) return;
-              shown = e.percent ?? shown;
-              process.stderr.write(`${e.message}\n`);
-            },
+        onProgress: json ? undefined : progressPrinter(),
       });
       if (json) out(JSON.stringify(result, null, 2));
       else {
