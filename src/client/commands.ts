@@ -122,6 +122,8 @@ const checkHealth: Factory = (ctx) => async (arg) => {
   const a = argsOf(arg);
   if (!ctx.store.reported()) await ctx.whenReported();
   const entries = (a.dbPath ? [await pickEntry(ctx, arg)] : ctx.store.all()).filter((e): e is DbEntry => !!e);
+  // Refused (not a watched database) or nothing to check: pickEntry has said why.
+  if (!entries.length) return undefined;
   const reports = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking trace database health…') }, () =>
     Promise.all(entries.map((e) => fullCheck(ctx, e))),
   );
