@@ -225,7 +225,8 @@ async function productionServer(): Promise<string | undefined> {
       sourcemap: false,
       logLevel: 'silent',
       external: ['vscode', '@vscode/sqlite3'],
-      entryPoints: { server: path.join(REPO, 'src', 'server', 'main.ts') },
+      // The linter is its own bundle beside the server (esbuild.mjs), loaded on first use.
+      entryPoints: { server: path.join(REPO, 'src', 'server', 'main.ts'), lint: path.join(REPO, 'src', 'engine', 'pragmaLint.ts') },
       outdir,
     });
     return path.join(outdir, 'server.js');
