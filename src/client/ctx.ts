@@ -92,7 +92,8 @@ export class Ctx implements vscode.Disposable {
    * Shows progress when it has to wait; gives up after `timeoutMs`.
    */
   async whenReported(timeoutMs = 20000): Promise<void> {
-    if (this.store.reported()) return;
+    // No folder, nothing to report on; a stopped server reports nothing either (request() says so).
+    if (this.store.reported() || !vscode.workspace.workspaceFolders?.length || this.client.state === State.Stopped) return;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Trace DB Doctor: looking at the trace database…') }, () =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(done, timeoutMs);
