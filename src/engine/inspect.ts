@@ -17,6 +17,7 @@ import { readHeader, type HeaderProblem } from './header';
 import { integrityCheck } from './integrity';
 import { ProcessCache, sampleLocks, type ScanMode } from './locks';
 import { LogTail } from './logScan';
+import { processStartMs } from './procStat';
 import { countTraces } from './traces';
 import { recordWalSwitch, walSwitch, walSwitchTime } from './walMarker';
 import { isBusy, sqliteCode, withConnection } from './sqlite';
@@ -296,22 +297,9 @@ async function dateWriteLocksByJournal(dbPath: string, sample: LockSample): Prom
   const born = st && st.size > 0 && st.birthtimeMs > 0 ? st.birthtimeMs : undefined;
   if (born === undefined || born > sample.takenAt) return;
   for (const pid of new Set(writers.map((l) => l.pid))) {
-    const started = await processStartMs(pid);
+    const started = processStartMs(pid);
     const since = Math.max(born, started ?? born);
     for (const l of sample.locks) if (l.pid === pid && l.stuck && l.file === 'db' && since < l.since) l.since = since;
-  }
-}
-
-/** Epoch ms a process started (from /proc/PID/stat and the boot time), or undefined. */
-async function processStartMs(pid: number): Promise<number | undefined> {
-  try {
-    const [stat, procStat] = await Promise.all([fs.readFile(`/proc/${pid}/stat`, 'utf8'), fs.readFile('/proc/stat', 'utf8')]);
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(procStat)?.[1]);
-    // USER_HZ is 100 on every Linux Node runs on.
-    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -5,6 +5,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { DoctorError } from './errors';
 import { classifyHolder, sampleLocks } from './locks';
+import { parentPidOf, procStatFields } from './procStat';
 import type { Holder, LockSample } from './types';
 
 export type KillSignal = 'SIGTERM' | 'SIGKILL';
@@ -70,9 +71,9 @@ export async function killHolder(dbPath: string, pid: number, signal: KillSignal
 /** Parent PID and argv of a process, from /proc (undefined where it cannot be read). */
 function procInfo(pid: number, procRoot: string): { ppid: number; argv: string[]; cwd?: string } | undefined {
   try {
-    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    // The command name in parentheses may itself hold spaces and parentheses: parse after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const fields = procStatFields(pid, procRoot);
+    if (!fields) return undefined;
+    const ppid = parentPidOf(fields);
     const argv = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
     let cwd: string | undefined;
     try {

@@ -7,8 +7,9 @@
 // Nothing here opens a descriptor on the database: closing any descriptor of a
 // file drops all of this process's POSIX locks on it (see fileGate.ts).
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fsp, readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
+import { procStatFields, startTicksOf } from './procStat';
 import { classifyHolder, holdsSocket, listeningInodes, proxyPortFor, type HolderClass } from './processNames';
 import type { DbFileRole, HeldLock, Holder, LockedFile, LockSample, SqliteLockName } from './types';
 
@@ -316,15 +317,9 @@ function rolesOf(procRoot: string, pid: number, match: Matcher): Set<DbFileRole>
 
 /** Field 22 of /proc/PID/stat; '' when unreadable (a fake procfs), undefined when the process is gone. */
 function startTimeOf(procRoot: string, pid: number): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' && existsSync(`${procRoot}/${pid}`) ? '' : undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: count from the last ')'.
-  return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  const fields = procStatFields(pid, procRoot);
+  if (fields) return startTicksOf(fields);
+  return existsSync(`${procRoot}/${pid}`) ? '' : undefined;
 }
 
 interface OpenFilesScan {

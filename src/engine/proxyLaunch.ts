@@ -4,7 +4,7 @@
 // ERR_MODULE_NOT_FOUND until the package is built; `dev` (tsx watch) runs the source.
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { PROXY_LOG_RELATIVE, PROXY_PACKAGE_DIR } from './discover';
+import { parseEnviron, PROXY_LOG_RELATIVE, PROXY_PACKAGE_DIR } from './discover';
 
 export interface ProxyLaunch {
   /** The shell command, run from `cwd`. */
@@ -129,9 +129,6 @@ export function proxyEnvOf(pid: number, procRoot = '/proc'): Record<string, stri
   } catch {
     return out;
   }
-  for (const pair of text.split('\0')) {
-    const i = pair.indexOf('=');
-    if (i > 0 && KEPT_ENV.test(pair.slice(0, i))) out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
+  for (const [key, value] of parseEnviron(text)) if (KEPT_ENV.test(key)) out[key] = value;
   return out;
 }
