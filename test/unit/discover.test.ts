@@ -7,14 +7,13 @@ import * as path from 'node:path';
 import { discoverDatabases, logPathFor, parseDotenv } from '../../src/engine/discover';
 import { launchersOf } from '../../src/engine/kill';
 import { nodeEntryOf, proxyEnvOf, proxyLaunch } from '../../src/engine/proxyLaunch';
-import { createTraceDb, REPO, startActor, tempDir } from './helpers';
+import { createTraceDb, installProxyStandIn, REPO, startActor, tempDir } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeTraceforgeRepo } = require('../fixtures/traceforgeRepo.cjs') as {
   writeTraceforgeRepo(root: string, opts?: { built?: boolean; scripts?: Record<string, string>; port?: number }): { root: string; proxyDir: string; db: string; logDir: string };
 };
 const LOGS = path.join(REPO, 'test', 'fixtures', 'logs');
-const PROCESSES = path.join(REPO, 'test', 'fixtures', 'processes');
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,10 +24,7 @@ function cli(args: string[], cwd: string): Promise<{ code: number; stdout: strin
 
 /** The proxy as `pnpm dev` runs it: tsx's node child with cwd packages/proxy (test/fixtures/processes stand-ins). */
 function startTsxProxy(root: string, proxyDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ pid: number; stop(): void }> {
-  fs.writeFileSync(path.join(proxyDir, 'src', 'index.ts'), `require(${JSON.stringify(path.join(PROCESSES, 'proxyEntry.cjs'))});\n`);
-  const tsxDist = path.join(root, 'node_modules', 'tsx', 'dist');
-  fs.mkdirSync(tsxDist, { recursive: true });
-  for (const f of ['preflight.cjs', 'loader.mjs', 'hooks.mjs']) fs.copyFileSync(path.join(PROCESSES, 'tsx', f), path.join(tsxDist, f));
+  const tsxDist = installProxyStandIn(root, proxyDir);
   const child = spawn(process.execPath, ['--require', path.join(tsxDist, 'preflight.cjs'), '--import', `file://${path.join(tsxDist, 'loader.mjs')}`, 'src/index.ts'], {
     cwd: proxyDir,
     env: { ...process.env, ...env },

@@ -125,6 +125,26 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+export const PROCESSES = path.resolve(__dirname, '../fixtures/processes');
+
+/**
+ * The proxy's entry files in `proxyDir` (src/index.ts for tsx, dist/index.js for `start`),
+ * both handing over to test/fixtures/processes/proxyEntry.cjs, and stand-ins for tsx's
+ * preflight and loader under `root`/node_modules/tsx/dist, so a child process has the real
+ * proxy's command line. Returns that tsx dist folder.
+ */
+export function installProxyStandIn(root: string, proxyDir: string): string {
+  const entry = `require(${JSON.stringify(path.join(PROCESSES, 'proxyEntry.cjs'))});\n`;
+  for (const f of ['src/index.ts', 'dist/index.js']) {
+    fs.mkdirSync(path.join(proxyDir, path.dirname(f)), { recursive: true });
+    fs.writeFileSync(path.join(proxyDir, f), entry);
+  }
+  const tsxDist = path.join(root, 'node_modules', 'tsx', 'dist');
+  fs.mkdirSync(tsxDist, { recursive: true });
+  for (const f of ['preflight.cjs', 'loader.mjs', 'hooks.mjs']) fs.copyFileSync(path.join(PROCESSES, 'tsx', f), path.join(tsxDist, f));
+  return tsxDist;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

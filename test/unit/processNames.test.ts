@@ -16,11 +16,10 @@ import {
   proxyPortFor,
 } from '../../src/engine/processNames';
 import type { Holder, LockSample } from '../../src/engine/types';
-import { createTraceDb, tempDir } from './helpers';
+import { createTraceDb, installProxyStandIn, PROCESSES, tempDir } from './helpers';
 
 const SELF = 1000;
 const PROXY_DIR = '/repo/packages/proxy';
-const PROCESSES = path.resolve(__dirname, '../fixtures/processes');
 const TSX_ARGV = [
   'node',
   '--require',
@@ -95,16 +94,7 @@ async function checkout(journalMode = 'delete'): Promise<{ root: string; proxyDi
   fs.mkdirSync(path.join(proxyDir, '.ai-tests'), { recursive: true });
   const db = path.join(proxyDir, '.ai-tests', 'traces.db');
   await createTraceDb(db, { rows: 5, journalMode });
-  // src/index.ts (run through our tsx stand-in) and dist/index.js are plain JS that
-  // hand over to the fixture, which finds @vscode/sqlite3 from this repository.
-  const entry = `require(${JSON.stringify(path.join(PROCESSES, 'proxyEntry.cjs'))});\n`;
-  for (const f of ['src/index.ts', 'dist/index.js']) {
-    fs.mkdirSync(path.join(proxyDir, path.dirname(f)), { recursive: true });
-    fs.writeFileSync(path.join(proxyDir, f), entry);
-  }
-  const tsxDist = path.join(root, 'node_modules', 'tsx', 'dist');
-  fs.mkdirSync(tsxDist, { recursive: true });
-  for (const f of ['preflight.cjs', 'loader.mjs', 'hooks.mjs']) fs.copyFileSync(path.join(PROCESSES, 'tsx', f), path.join(tsxDist, f));
+  installProxyStandIn(root, proxyDir);
   return { root, proxyDir, db };
 }
 
