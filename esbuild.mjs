@@ -18,16 +18,16 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { extension: 'src/host/main.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist' },
   // The storage-code linter and the TypeScript compiler it needs, in a bundle of their own:
   // the server loads it on the first storage file (src/server/pragmaLint.ts), so until then
   // V8 has not even parsed the compiler (~19 MB of the server's memory).
-  { ...common, entryPoints: { lint: 'src/engine/pragmaLint.ts' }, outdir: 'dist' },
-  { ...common, entryPoints: { writer: 'src/engine/writerProcess.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { lint: 'src/lint/pragmaLint.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { writer: 'src/bin/writer.ts' }, outdir: 'dist' },
   {
     ...common,
-    entryPoints: { cli: 'src/cli.ts' },
+    entryPoints: { cli: 'src/bin/cli.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
@@ -38,7 +38,7 @@ const builds = [
     format: 'iife',
     target: 'es2022',
     external: [],
-    entryPoints: { explorer: 'media/explorer/main.ts' },
+    entryPoints: { explorer: 'webview/explorer/main.ts' },
     outdir: 'dist',
   },
   // The extension-host test suite and its desktop launcher (mocha stays a node module).

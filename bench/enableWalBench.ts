@@ -4,8 +4,8 @@
 // the switch; after it stops we count the rows and look up every id it reported
 // as committed. Runs on a fresh copy of the pristine DB, so the expected count is
 // exactly the pristine rows + the writer's commits.
-import { enableWal } from '../src/engine/enableWal';
-import type { EnableWalResult } from '../src/engine/types';
+import { enableWal } from '../src/engine/repair/enableWal';
+import type { EnableWalResult } from '../src/shared/model';
 import { fixture, log, sleep } from './common';
 import { startWriter, type WriterSummary } from './writer';
 

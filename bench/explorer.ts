@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { fixture, log, sleep, stats, type Stats } from './common';
 import { SQLITE3, timeCli } from './sqliteCli';
-import { setSqlTraceHook } from '../src/engine/sqlite';
-import { listTraces, type TracePageParams } from '../src/engine/traces';
+import { setSqlTraceHook } from '../src/engine/sqlite/connection';
+import { listTraces, type TracePageParams } from '../src/engine/traces/traces';
 
 export interface ExplorerCase {
   name: string;

@@ -10,8 +10,8 @@
 // as long as one right after another (measured: passive 10 ms back to back, 18-19 ms
 // with 200 ms or 1 s pauses; CPU caches and the vCPU go cold). Timing back to back
 // would flatter the doctor.
-import { Inspector, type CheckOptions } from '../src/engine/inspect';
-import type { HealthReport } from '../src/engine/types';
+import { Inspector, type CheckOptions } from '../src/engine/diagnose/inspect';
+import type { HealthReport } from '../src/shared/model';
 import { sleep, stats, type Stats } from './common';
 
 /** Pause before each timed call (the sqlite3 CLI series use the same). */

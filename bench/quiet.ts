@@ -14,8 +14,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PublishDiagnosticsNotification } from 'vscode-languageserver-protocol/node';
-import * as proto from '../src/protocol';
-import { startServer, type Server } from '../test/unit/serverHarness';
+import * as proto from '../src/shared/protocol';
+import { startServer, type Server } from '../test/support/serverHarness';
 import { ACTOR, CACHE_DIR, REPO, RESULTS_MD, log, sleep, stats } from './common';
 import { startWriter, type Writer } from './writer';
 
@@ -226,7 +226,7 @@ async function productionServer(): Promise<string | undefined> {
       logLevel: 'silent',
       external: ['vscode', '@vscode/sqlite3'],
       // The linter is its own bundle beside the server (esbuild.mjs), loaded on first use.
-      entryPoints: { server: path.join(REPO, 'src', 'server', 'main.ts'), lint: path.join(REPO, 'src', 'engine', 'pragmaLint.ts') },
+      entryPoints: { server: path.join(REPO, 'src', 'server', 'main.ts'), lint: path.join(REPO, 'src', 'lint', 'pragmaLint.ts') },
       outdir,
     });
     return path.join(outdir, 'server.js');

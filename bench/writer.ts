@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ACTOR, REPO } from './common';
 
 // The actor's summary line; declared once beside the helpers that start it in tests.
-export type { WriterSummary } from '../test/unit/helpers';
-import type { WriterSummary } from '../test/unit/helpers';
+export type { WriterSummary } from '../test/support/helpers';
+import type { WriterSummary } from '../test/support/helpers';
 
 export interface Writer {
   pid: number;

@@ -20,7 +20,7 @@
 // differ only in busy timeout, which matters only under contention: their
 // difference is an A/A comparison, i.e. the noise floor of this machine.
 import * as os from 'node:os';
-import { Inspector } from '../src/engine/inspect';
+import { Inspector } from '../src/engine/diagnose/inspect';
 import { log, sleep, stats, type Stats } from './common';
 import { COUNT_SQL, runCliAsync } from './sqliteCli';
 import { startWriter, type WriterSummary } from './writer';

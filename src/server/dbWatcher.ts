@@ -17,10 +17,10 @@
 // (rollback DB, writer at 20/s: 1.8–2.0% of a core with the watch, 0.3–0.5% without).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Inspector } from '../engine/inspect';
-import { decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine/locks';
-import type { HealthReport, HeldLock, LockedFile } from '../engine/types';
-import type { WatchedDatabase } from '../protocol';
+import { Inspector } from '../engine/diagnose/inspect';
+import { decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine/locks/sampleLocks';
+import type { HealthReport, HeldLock, LockedFile } from '../shared/model';
+import type { WatchedDatabase } from '../shared/protocol';
 
 /** Change notifications for one database are at least this far apart. */
 const NOTIFY_GAP_MS = 1000;

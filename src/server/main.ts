@@ -11,23 +11,23 @@ import {
   type Connection,
   type ProgressToken,
 } from 'vscode-languageserver/node';
-import { backupDatabase } from '../engine/backup';
-import { checkpoint as runCheckpoint } from '../engine/checkpoint';
-import { enableWal as runEnableWal } from '../engine/enableWal';
+import { backupDatabase } from '../engine/repair/backup';
+import { checkpoint as runCheckpoint } from '../engine/repair/checkpoint';
+import { enableWal as runEnableWal } from '../engine/repair/enableWal';
 import { DoctorError } from '../engine/errors';
-import { Inspector } from '../engine/inspect';
-import { concurrencyCheck } from '../engine/concurrencyCheck';
-import { integrityCheck } from '../engine/integrity';
-import { killHolder, stopProxy } from '../engine/kill';
-import { formatReport } from '../engine/reportText';
-import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from '../engine/traces';
-import { sampleLocks } from '../engine/locks';
-import { discoverDatabases, proxyFolderOf } from '../engine/discover';
-import { proxyEnvOf, proxyLaunch } from '../engine/proxyLaunch';
+import { Inspector } from '../engine/diagnose/inspect';
+import { concurrencyCheck } from '../engine/repair/concurrencyCheck';
+import { integrityCheck } from '../engine/repair/integrity';
+import { killHolder, stopProxy } from '../engine/repair/kill';
+import { formatReport } from '../shared/reportText';
+import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from '../engine/traces/traces';
+import { sampleLocks } from '../engine/locks/sampleLocks';
+import { discoverDatabases, proxyFolderOf } from '../engine/proxy/discover';
+import { proxyEnvOf, proxyLaunch } from '../engine/proxy/proxyLaunch';
 import { fileURLToPath } from 'node:url';
-import * as proto from '../protocol';
+import * as proto from '../shared/protocol';
 import { DbWatcher, type WatchInterest } from './dbWatcher';
-import { FIX_ALL_KIND, registerPragmaLint } from './pragmaLint';
+import { FIX_ALL_KIND, registerPragmaLint } from './lint';
 
 const connection: Connection = createConnection(ProposedFeatures.all);
 /** tracedb.poll.idleIntervalMs's default, for clients that do not send it. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { prepare, withSession, type Session } from './harness';
-import { createTraceDb, startActor, tempDir } from '../unit/helpers';
+import { createTraceDb, startActor, tempDir } from '../support/helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fx = require('../fixtures/traceforge.cjs');

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, Session, withSession, prepare } from './harness';
 import { BIG_ROWS, copyBigTraceDb, ensureBigTraceDb } from '../fixtures/bigDb';
-import { openFixtureDb, startActor, tempDir } from '../unit/helpers';
+import { openFixtureDb, startActor, tempDir } from '../support/helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeSuiteWorkspace } = require('../fixtures/suiteWorkspace.cjs') as {

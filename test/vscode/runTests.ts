@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeSuiteWorkspace } = require('../../test/fixtures/suiteWorkspace.cjs') as {
+const { writeSuiteWorkspace } = require('../fixtures/suiteWorkspace.cjs') as {
   writeSuiteWorkspace(root: string, repo: string, opts: { rows: number; proxyCommands: boolean }): Promise<unknown>;
 };
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TestApi } from '../../../src/extension';
+import type { TestApi } from '../../../src/host/main';
 
 const EXTENSION_ID = 'traceforge.tracedb-doctor';
 const untrusted = process.env.TRACEDB_EXPECT_UNTRUSTED === '1';

@@ -1,0 +1,176 @@
+// The trace explorer panel: one per database (reopening reveals it), restored after a
+// reload by a serializer. The host is the only thing the webview talks to; it validates
+// every message and forwards data requests to the doctor server.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../../shared/webviewProtocol';
+import * as proto from '../../shared/protocol';
+import type { Ctx } from '../ctx';
+import { traceUri } from './traceDocuments';
+
+interface PanelState {
+  dbPath?: string;
+}
+
+export class ExplorerPanel implements vscode.Disposable {
+  static readonly viewType = 'tracedb.explorer';
+  private static readonly panels = new Map<string, ExplorerPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private sentCount?: number;
+
+  static createOrShow(ctx: Ctx, dbPath: string): ExplorerPanel {
+    const open = ExplorerPanel.panels.get(dbPath);
+    if (open) {
+      open.panel.reveal();
+      return open;
+    }
+    const panel = vscode.window.createWebviewPanel(ExplorerPanel.viewType, vscode.l10n.t('Traces · {0}', path.basename(dbPath)), vscode.ViewColumn.Active, ExplorerPanel.options(ctx));
+    return new ExplorerPanel(ctx, panel, dbPath);
+  }
+
+  static registerSerializer(ctx: Ctx): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(ExplorerPanel.viewType, {
+      async deserializeWebviewPanel(panel, state: PanelState & { panelDbPath?: string }) {
+        const dbPath = state?.panelDbPath;
+        if (!dbPath) {
+          panel.dispose();
+          return;
+        }
+        panel.webview.options = ExplorerPanel.options(ctx);
+        new ExplorerPanel(ctx, panel, dbPath);
+      },
+    });
+  }
+
+  private static options(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'media'), vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist')],
+    };
+  }
+
+  private constructor(
+    private readonly ctx: Ctx,
+    readonly panel: vscode.WebviewPanel,
+    readonly dbPath: string,
+  ) {
+    ExplorerPanel.panels.set(dbPath, this);
+    // Only while an explorer is open does the server send dataChanged (its pill).
+    ctx.setInterest({ data: true });
+    panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'tracedb.svg');
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      // Forwarded as a mark only: the webview queries nothing until the user asks.
+      // From the context's one subscription: a panel's own would replace every other panel's.
+      ctx.onDataChanged((p) => {
+        if (p.dbPath === dbPath) this.post({ type: 'didChangeData', traceCount: this.traceCount() });
+      }),
+      ctx.store.onDidChange((e) => {
+        if (e && e.dbPath !== dbPath) return;
+        const n = this.traceCount();
+        if (n === undefined || n === this.sentCount) return;
+        this.sentCount = n;
+        this.post({ type: 'didChangeTraceCount', traceCount: n });
+      }),
+    );
+  }
+
+  /** The health report's instant count (max(rowid)): the list's "≈ N" without a COUNT(*) of its own. */
+  private traceCount(): number | undefined {
+    return this.ctx.store.byDbPath(this.dbPath)?.report?.traceCount?.value;
+  }
+
+  private post(m: HostMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    if (!isWebviewMessage(raw)) {
+      this.ctx.log.warn(`Trace explorer: dropped an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    const m: WebviewMessage = raw;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.sentCount = this.traceCount();
+        this.post({ type: 'init', dbName: path.basename(this.dbPath), dbPath: this.dbPath, traceCount: this.sentCount });
+        return;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard'), 2000);
+        return;
+      case 'openJson': {
+        const doc = await vscode.workspace.openTextDocument(traceUri(this.dbPath, m.traceId));
+        await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+        return;
+      }
+      default:
+        return this.answer(m);
+    }
+  }
+
+  private async answer(m: Extract<WebviewMessage, { id: number }>): Promise<void> {
+    const dbPath = this.dbPath;
+    try {
+      let result: unknown;
+      switch (m.type) {
+        case 'query':
+          result = await this.ctx.request(proto.traces, { ...m.params, dbPath });
+          break;
+        case 'detail':
+          result = await this.ctx.request(proto.trace, { dbPath, id: m.traceId });
+          break;
+        case 'field':
+          result = await this.ctx.request(proto.traceField, { dbPath, id: m.traceId, field: m.field });
+          break;
+        case 'count':
+          result = await this.ctx.request(proto.traceCount, { dbPath, filter: m.filter });
+          break;
+        case 'choices':
+          result = await this.ctx.request(proto.filterChoices, { dbPath });
+          break;
+      }
+      this.post({ type: 'response', id: m.id, ok: true, result });
+    } catch (e) {
+      this.post({ type: 'response', id: m.id, ok: false, error: (e as Error).message });
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'explorer.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'explorer.css'));
+    // No inline script, no network, no frames: trace content can never become code.
+    const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`, `img-src ${webview.cspSource}`, `font-src ${webview.cspSource}`].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${style}" rel="stylesheet">
+<title>Traces</title>
+</head>
+<body data-db="${escapeAttr(path.basename(this.dbPath))}">
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    ExplorerPanel.panels.delete(this.dbPath);
+    if (!ExplorerPanel.panels.size) this.ctx.setInterest({ data: false });
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
