@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { fixture, log, sleep, stats, type Stats } from './common';
 import { SQLITE3, timeCli } from './sqliteCli';
 import { setSqlTraceHook } from '../src/engine/sqlite/connection';
-import { listTraces, type TracePageParams } from '../src/engine/traces/traces';
+import { listTraces } from '../src/engine/traces/traces';
+import type { TracePageParams } from '../src/shared/traceModel';
 
 export interface ExplorerCase {
   name: string;

@@ -1,15 +1,9 @@
 // tracedb-doctor: the doctor's engine from a terminal or CI.
 // Exit codes for `check`: 0 healthy, 1 problems found, 2 could not inspect.
+import { backupDatabase, checkpoint, enableWal, discoverDatabases, logPathFor, DoctorError, inspect, sampleLocks, getTrace, listTraces } from '../engine';
+import type { TraceDetail, TraceFilter, TraceRow, TraceSort } from '../shared/traceModel';
 import * as path from 'node:path';
-import { backupDatabase } from '../engine/repair/backup';
-import { checkpoint } from '../engine/repair/checkpoint';
-import { enableWal } from '../engine/repair/enableWal';
-import { discoverDatabases, logPathFor } from '../engine/proxy/discover';
-import { DoctorError } from '../engine/errors';
-import { inspect } from '../engine/diagnose/inspect';
-import { sampleLocks } from '../engine/locks/sampleLocks';
 import { formatLockLines, formatReport } from '../shared/reportText';
-import { getTrace, listTraces, type TraceDetail, type TraceFilter, type TraceRow, type TraceSort } from '../engine/traces/traces';
 import type { ProgressEvent } from '../shared/model';
 
 const DEFAULT_DB = path.join('.ai-tests', 'traces.db');

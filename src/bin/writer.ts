@@ -3,14 +3,8 @@
 // NORMAL), inserts traces as fast as it can for the given time, and prints a summary.
 import { randomUUID } from 'node:crypto';
 import { openConnection } from '../engine/sqlite/connection';
+import type { WriterSummary } from '../shared/model';
 
-export interface WriterSummary {
-  commits: number;
-  busyErrors: number;
-  otherErrors: string[];
-  p50: number;
-  p99: number;
-}
 
 /** Values for the columns a TraceForge proxy fills; any other NOT NULL column gets ''. */
 function rowFor(columns: { name: string; notnull: number; dflt_value: unknown }[]): { sql: string; values: () => unknown[] } {

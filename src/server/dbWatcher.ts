@@ -15,10 +15,9 @@
 // event at a time: a proxy committing 20 times a second sends a hundred-odd events a
 // second, and listening to them cost the server more than everything else together
 // (rollback DB, writer at 20/s: 1.8–2.0% of a core with the watch, 0.3–0.5% without).
+import { Inspector, decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Inspector } from '../engine/diagnose/inspect';
-import { decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine/locks/sampleLocks';
 import type { HealthReport, HeldLock, LockedFile } from '../shared/model';
 import type { WatchedDatabase } from '../shared/protocol';
 

@@ -1,6 +1,7 @@
 // The doctor server: its own Node process, started by the extension through
 // vscode-languageclient over IPC. It owns every native and OS call, so a query stuck
 // behind a lock, a corrupt file or a native crash can never freeze the extension host.
+import { backupDatabase, checkpoint as runCheckpoint, enableWal as runEnableWal, DoctorError, Inspector, concurrencyCheck, integrityCheck, killHolder, stopProxy, countTraces, filterChoices, getTrace, getTraceField, listTraces, sampleLocks, discoverDatabases, proxyFolderOf, proxyEnvOf, proxyLaunch } from '../engine';
 import * as path from 'node:path';
 import {
   createConnection,
@@ -11,19 +12,7 @@ import {
   type Connection,
   type ProgressToken,
 } from 'vscode-languageserver/node';
-import { backupDatabase } from '../engine/repair/backup';
-import { checkpoint as runCheckpoint } from '../engine/repair/checkpoint';
-import { enableWal as runEnableWal } from '../engine/repair/enableWal';
-import { DoctorError } from '../engine/errors';
-import { Inspector } from '../engine/diagnose/inspect';
-import { concurrencyCheck } from '../engine/repair/concurrencyCheck';
-import { integrityCheck } from '../engine/repair/integrity';
-import { killHolder, stopProxy } from '../engine/repair/kill';
 import { formatReport } from '../shared/reportText';
-import { countTraces, filterChoices, getTrace, getTraceField, listTraces } from '../engine/traces/traces';
-import { sampleLocks } from '../engine/locks/sampleLocks';
-import { discoverDatabases, proxyFolderOf } from '../engine/proxy/discover';
-import { proxyEnvOf, proxyLaunch } from '../engine/proxy/proxyLaunch';
 import { fileURLToPath } from 'node:url';
 import * as proto from '../shared/protocol';
 import { DbWatcher, type WatchInterest } from './dbWatcher';

@@ -340,3 +340,25 @@ export interface ProgressEvent {
   /** 0..100 of the current stage when known (a stage restarts at 0, e.g. the backup after the switch). */
   percent?: number;
 }
+
+/** The verification step's concurrent writers on a copy of the database. */
+export interface ConcurrencyResult {
+  ok: boolean;
+  writers: number;
+  seconds: number;
+  commits: number;
+  busyErrors: number;
+  commitsPerSecond: number;
+  p99Ms: number;
+  errors: string[];
+  message: string;
+}
+
+/** What one writer process of the concurrency check prints when it is done. */
+export interface WriterSummary {
+  commits: number;
+  busyErrors: number;
+  otherErrors: string[];
+  p50: number;
+  p99: number;
+}

@@ -1,24 +1,24 @@
 // Every custom message between the extension host (client) and the doctor server,
 // declared once with its types. Both sides import these constants; no method name
-// is ever spelled at a call site. Depends only on the LSP protocol package.
+// is ever spelled at a call site. Depends only on the LSP protocol package and its sibling model files.
 import { NotificationType, RequestType, type TextEdit, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
 import type {
   BackupResult,
   CheckpointResult,
+  ConcurrencyResult,
   EnableWalResult,
   HealthReport,
   IntegrityResult,
   LockSample,
 } from './model';
-import type { ConcurrencyResult } from '../engine/repair/concurrencyCheck';
-import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from '../engine/traces/traces';
-import type { KillResult, StopProxyResult } from '../engine/repair/kill';
-import type { DbCandidate } from '../engine/proxy/discover';
-import type { ProxyLaunch } from '../engine/proxy/proxyLaunch';
+import type { DbCandidate, KillResult, ProxyLaunch, StopProxyResult } from './proxyModel';
+import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from './traceModel';
 
+// The types on the wire are declared in this folder (model.ts, proxyModel.ts, traceModel.ts),
+// never borrowed from the engine: a refactor there cannot change what crosses the pipe.
 export type * from './model';
-export type { ConcurrencyResult, KillResult, StopProxyResult, DbCandidate, ProxyLaunch };
-export type { TraceCursor, TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams, TraceRow, TraceSort, SortDir } from '../engine/traces/traces';
+export type * from './proxyModel';
+export type * from './traceModel';
 
 /** One database the server keeps an eye on: a workspace folder's trace DB. */
 export interface WatchedDatabase {

@@ -8,23 +8,9 @@
 import { promises as fsp, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { classifyHolder, proxyDirOf } from '../locks/processNames';
+import type { CandidateSource, DbCandidate } from '../../shared/proxyModel';
 
-export type CandidateSource = 'proxy-open' | 'env' | 'proxy-dir' | 'root' | 'found';
 
-export interface DbCandidate {
-  dbPath: string;
-  /** The strongest reason it is a candidate (proxy-open beats env beats the usual places). */
-  source: CandidateSource;
-  exists: boolean;
-  /** PIDs of proxy processes that have this file open right now. */
-  openByProxy: number[];
-  /** Where the proxy that writes it runs: the folder holding `.ai-tests/`. */
-  proxyDir: string;
-  /** The proxy's log file for this DB (the newest of the usual places), or where Restart Proxy keeps one. */
-  logPath: string;
-  /** False when no log file exists yet: the proxy logs to stdout. */
-  logExists: boolean;
-}
 
 export interface DiscoverOptions {
   /** Where procfs is mounted; tests point it elsewhere. */

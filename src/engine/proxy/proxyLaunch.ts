@@ -5,20 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEnviron, PROXY_LOG_RELATIVE, PROXY_PACKAGE_DIR } from './discover';
+import type { ProxyLaunch } from '../../shared/proxyModel';
 
-export interface ProxyLaunch {
-  /** The shell command, run from `cwd`. */
-  command: string;
-  cwd: string;
-  /** Which script it runs and why, for the user. */
-  reason: string;
-  /** The script chosen ('dev', 'start', 'build+start'), or 'custom' for the setting. */
-  script: 'dev' | 'start' | 'build+start' | 'custom' | 'none';
-  /** Where the command's output is kept (tee), when it is. */
-  logPath?: string;
-  /** Environment taken over from the proxy that ran before (see proxyEnvOf). */
-  env?: Record<string, string>;
-}
 
 export interface ProxyLaunchOptions {
   /** tracedb.proxy.startCommand: used as it is when set. */

@@ -8,19 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { backupDatabase } from './backup';
 import type { ProgressEvent } from '../../shared/model';
-import type { WriterSummary } from '../../bin/writer';
+import type { ConcurrencyResult, WriterSummary } from '../../shared/model';
 
-export interface ConcurrencyResult {
-  ok: boolean;
-  writers: number;
-  seconds: number;
-  commits: number;
-  busyErrors: number;
-  commitsPerSecond: number;
-  p99Ms: number;
-  errors: string[];
-  message: string;
-}
 
 export interface ConcurrencyOptions {
   writers?: number;

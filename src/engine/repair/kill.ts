@@ -6,18 +6,9 @@ import * as path from 'node:path';
 import { DoctorError } from '../errors';
 import { classifyHolder, sampleLocks } from '../locks/sampleLocks';
 import { parentPidOf, procStatFields } from '../locks/procStat';
-import type { Holder, LockSample } from '../../shared/model';
+import type { LockSample } from '../../shared/model';
+import type { KillResult, KillSignal, StopProxyResult } from '../../shared/proxyModel';
 
-export type KillSignal = 'SIGTERM' | 'SIGKILL';
-
-export interface KillResult {
-  pid: number;
-  signal: KillSignal;
-  /** Still running after the grace period: offer SIGKILL. */
-  stillAlive: boolean;
-  holder: Holder;
-  message: string;
-}
 
 /** Why `pid` may not be killed, or undefined when it may. Pure: the rules in one place. */
 export function refuseKill(pid: number, sample: Pick<LockSample, 'holders'>, protectedPids: readonly number[], selfPid = process.pid, parentPid = process.ppid): string | undefined {
@@ -104,11 +95,6 @@ export function launchersOf(pid: number, protectedPids: readonly number[] = [], 
   return out;
 }
 
-export interface StopProxyResult {
-  /** Proxy processes and launchers signalled, with what became of them. */
-  stopped: { pid: number; label: string; exited: boolean }[];
-  message: string;
-}
 
 /**
  * Restart Proxy's first half: SIGTERM to every proxy process that has `dbPath` open and

@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copyBigTraceDb } from '../../fixtures/bigDb';
-import { countTraces, getTrace, listTraces, type TracePageParams } from '../../../src/engine/traces/traces';
+import { countTraces, getTrace, listTraces } from '../../../src/engine/traces/traces';
+import type { TracePageParams } from '../../../src/shared/traceModel';
 import { openFixtureDb, REPO, sleep, startActor, tempDir, type WriterSummary } from '../../support/helpers';
 
 async function idAt(db: string, rowid: number): Promise<string> {

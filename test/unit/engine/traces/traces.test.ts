@@ -1,7 +1,8 @@
 // The explorer's query layer on real trace DBs: keyset paging, filters, search, detail.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { countTraces, filterChoices, ftsQuery, getTrace, getTraceField, listTraces, FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../../../src/engine/traces/traces';
+import { countTraces, filterChoices, ftsQuery, getTrace, getTraceField, listTraces } from '../../../../src/engine/traces/traces';
+import { FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../../../src/shared/traceModel';
 import { openFixtureDb, tempDir, traceWorkspace } from '../../../support/helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

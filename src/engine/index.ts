@@ -1,0 +1,16 @@
+// The engine's front door: everything the doctor server and the CLI use, and nothing
+// else. Plain Node, no `vscode` (docs/DESIGN.md, "Layers"). Each concern lives in its own
+// folder; callers outside the engine import from here, so a file can move inside a folder
+// without touching them.
+export { DoctorError } from './errors';
+export { Inspector, inspect } from './diagnose/inspect';
+export { decodeSqliteLocks, parseProcLocks, sampleLocks, type ScanMode } from './locks/sampleLocks';
+export { discoverDatabases, logPathFor, proxyFolderOf } from './proxy/discover';
+export { proxyEnvOf, proxyLaunch } from './proxy/proxyLaunch';
+export { backupDatabase } from './repair/backup';
+export { checkpoint } from './repair/checkpoint';
+export { concurrencyCheck } from './repair/concurrencyCheck';
+export { enableWal } from './repair/enableWal';
+export { integrityCheck } from './repair/integrity';
+export { killHolder, stopProxy } from './repair/kill';
+export { countTraces, filterChoices, getTrace, getTraceField, listTraces } from './traces/traces';
