@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fixture, log, sleep, stats, type Stats } from './common';
 import { SQLITE3, timeCli } from './sqliteCli';
 import { setSqlTraceHook } from '../src/engine/sqlite/connection';
-import { listTraces } from '../src/engine/traces/traces';
+import { listTraces } from '../src/engine/traces/listTraces';
 import type { TracePageParams } from '../src/shared/traceModel';
 
 export interface ExplorerCase {

@@ -120,7 +120,9 @@ try {
   let demo;
   if (!workspace) {
     workspace = path.join(REPO, '.demo', 'workspace');
-    progress.step(`Creating the demo TraceForge repo in ${path.relative(REPO, workspace)}: a trace DB of 2000 traces in rollback-journal mode, the proxy's log, storage code without the pragmas`);
+    progress.step(
+      `Creating the demo TraceForge repo in ${path.relative(REPO, workspace)}: a trace DB of 2000 traces in rollback-journal mode, the proxy's log, storage code without the pragmas`,
+    );
     demo = await createDemoWorkspace(workspace);
     progress.done(`${path.relative(workspace, demo.db)} (${bytes(fs.statSync(demo.db).size)}), ${path.relative(workspace, demo.logFile)}`);
   } else if (!fs.existsSync(workspace)) throw new Error(`--workspace ${workspace} does not exist`);
@@ -133,7 +135,9 @@ try {
   progress.step(`Starting ${demo && opts.writer ? 'the demo proxy and ' : ''}code-server (VS Code 1.139 on Node ${tools.nodeVersion}): a few seconds`);
   if (demo && opts.writer) {
     const proxy = startProxy(demo, tools, env);
-    progress.detail(`proxy: \`${proxy.command}\` (PID ${proxy.child.pid}) stores 20 traces/s; its output goes to ${path.relative(workspace, demo.logFile)} (--no-writer to skip)`);
+    progress.detail(
+      `proxy: \`${proxy.command}\` (PID ${proxy.child.pid}) stores 20 traces/s; its output goes to ${path.relative(workspace, demo.logFile)} (--no-writer to skip)`,
+    );
   }
   const logFile = path.join(REPO, '.demo', 'code-server.log');
   codeServer = await startCodeServer(tools, profile, { port: opts.port, logFile, baseEnv: env });

@@ -67,7 +67,16 @@ export async function startCodeServer(tools, dirs, { port, env = {}, baseEnv = p
   const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
   const proc = spawn(
     tools.node24,
-    [...codeServerArgs(tools, dirs), '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override', '--ignore-last-opened', ...extraArgs],
+    [
+      ...codeServerArgs(tools, dirs),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      ...extraArgs,
+    ],
     { env: { ...baseEnv, ...env }, stdio: ['ignore', out, out], detached: true },
   );
   const url = `http://127.0.0.1:${port}`;

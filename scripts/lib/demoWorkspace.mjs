@@ -177,8 +177,23 @@ function seedLog(proxyDir, now) {
   const start = now - 200 * MIN;
   events.push(prettyEvent(30, 'Server listening at http://127.0.0.1:8787', {}, start));
   const schedule = [
-    [195, false], [190, false], [186, true], [185, false], [160, false], [131, true], [130, true], [129, false],
-    [110, false], [92, true], [90, false], [64, false], [40, false], [22, false], [4, true], [3, false], [0.8, true],
+    [195, false],
+    [190, false],
+    [186, true],
+    [185, false],
+    [160, false],
+    [131, true],
+    [130, true],
+    [129, false],
+    [110, false],
+    [92, true],
+    [90, false],
+    [64, false],
+    [40, false],
+    [22, false],
+    [4, true],
+    [3, false],
+    [0.8, true],
   ];
   for (const [minutesAgo, lock] of schedule) request(now - minutesAgo * MIN, lock ? '/v1/chat/completions' : '/v1/messages', lock);
   const logFile = path.join(proxyDir, 'logs', 'proxy.log');

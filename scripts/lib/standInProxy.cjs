@@ -91,7 +91,10 @@ const isLock = (e) => /locked|BUSY/.test(String(e && e.message));
         // The proxy then stores an error trace for the request, and waits out the lock again.
         const errorTrace = makeTrace(i, { extra: '' });
         errorTrace.metadata = JSON.stringify({ ...JSON.parse(errorTrace.metadata), status: 'error', error: 'database is locked' });
-        await save(errorTrace).then(() => stored++, () => {});
+        await save(errorTrace).then(
+          () => stored++,
+          () => {},
+        );
       } else {
         out(50, String(e && e.message), { reqId, err: { type: 'Error', message: String(e && e.message) } });
         jsonLine(50, 'failed to store trace', { err: { message: String(e && e.message) } });

@@ -38,7 +38,7 @@ const NPM_TOOLS = {
     spec: `code-server@${CODE_SERVER_VERSION}`,
     probe: 'node_modules/code-server/out/node/entry.js',
     what: `code-server ${CODE_SERVER_VERSION}`,
-    why: 'VS Code 1.139 served to the browser; its postinstall installs VS Code\'s modules and builds native ones',
+    why: "VS Code 1.139 served to the browser; its postinstall installs VS Code's modules and builds native ones",
     size: 46_700_000,
     expectS: 120,
   },
@@ -46,7 +46,7 @@ const NPM_TOOLS = {
     spec: `pnpm@${PNPM_VERSION}`,
     probe: 'node_modules/.bin/pnpm',
     what: `pnpm ${PNPM_VERSION}`,
-    why: 'what TraceForge\'s scripts and the doctor\'s proxy commands run',
+    why: "what TraceForge's scripts and the doctor's proxy commands run",
     size: 4_400_000,
     expectS: 10,
   },
@@ -59,7 +59,9 @@ function hasDebianPackage(name) {
 function missingDebianPackages(names) {
   const missing = names.filter((n) => !hasDebianPackage(n));
   if (missing.length && process.getuid?.() !== 0) {
-    throw new ToolchainError(`Missing Debian packages: ${missing.join(', ')}. Install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+    throw new ToolchainError(
+      `Missing Debian packages: ${missing.join(', ')}. Install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   return missing;
 }
@@ -71,7 +73,10 @@ export function ensureDebianPackages(names) {
   if (!missing.length) return;
   const cmd = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   log(`installing Debian packages: ${missing.join(', ')} (about a minute)`);
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...missing]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...missing],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: APT_ENV() });
     if (r.status !== 0) throw new ToolchainError(`apt-get ${args[0]} failed (exit ${r.status}). Run it by hand: ${cmd}`);
   }
@@ -108,8 +113,13 @@ function ensureNpmTool(dir, env = process.env) {
   if (fs.existsSync(path.join(root, probe))) return root;
   log(`installing ${spec} (${bytes(size)} download) into ${path.relative(REPO, root)} (once; reused afterwards)`);
   prepareToolDir(root);
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', spec], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: cleanNpmEnv(env) });
-  if (r.status !== 0 || !fs.existsSync(path.join(root, probe))) throw new ToolchainError(`npm install ${spec} failed (exit ${r.status}); see the messages above.`);
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', spec], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: cleanNpmEnv(env),
+  });
+  if (r.status !== 0 || !fs.existsSync(path.join(root, probe)))
+    throw new ToolchainError(`npm install ${spec} failed (exit ${r.status}); see the messages above.`);
   return root;
 }
 
@@ -218,7 +228,11 @@ export async function ensureToolchainWithProgress(progress, { chromium = false }
   const npmMissing = Object.keys(NPM_TOOLS).filter((d) => !isInstalled(d));
   const where = shown(TOOLS);
   if (!debian.length && !npmMissing.length) {
-    progress.step(`Toolchain: reusing ${where}/ (${Object.values(NPM_TOOLS).map((t) => t.what).join(', ')})`);
+    progress.step(
+      `Toolchain: reusing ${where}/ (${Object.values(NPM_TOOLS)
+        .map((t) => t.what)
+        .join(', ')})`,
+    );
     return tools();
   }
   const expectS = npmMissing.reduce((s, d) => s + NPM_TOOLS[d].expectS, debian.length ? 30 : 0);
@@ -232,8 +246,13 @@ export async function ensureToolchainWithProgress(progress, { chromium = false }
   progress.detail(`full output: ${shown(logFile)}`);
   const say = (l) => progress.say(l);
   const fail = (what, r, hint) => {
-    const tail = r.tail.slice(-12).map((l) => `    ${l}`).join('\n');
-    return new ToolchainError(`${what} failed (exit ${r.code}${r.error ? `, ${r.error.message}` : ''}).\n${tail}\nFull output: ${logFile}${hint ? `\n${hint}` : ''}`);
+    const tail = r.tail
+      .slice(-12)
+      .map((l) => `    ${l}`)
+      .join('\n');
+    return new ToolchainError(
+      `${what} failed (exit ${r.code}${r.error ? `, ${r.error.message}` : ''}).\n${tail}\nFull output: ${logFile}${hint ? `\n${hint}` : ''}`,
+    );
   };
 
   if (debian.length) {
@@ -258,7 +277,10 @@ export async function ensureToolchainWithProgress(progress, { chromium = false }
     const r = await runWatched('npm', args, { cwd: root, env, logFile, say, onLine: w.onLine, status: w.status });
     if (r.code !== 0 || !fs.existsSync(path.join(root, t.probe))) throw fail(`npm install ${t.spec}`, r);
     const size = dirBytes(root);
-    const parts = [w.st.added !== undefined ? `${w.st.added} package${w.st.added === 1 ? '' : 's'}` : undefined, size ? `${bytes(size)} in ${shown(root)}` : undefined].filter(Boolean);
+    const parts = [
+      w.st.added !== undefined ? `${w.st.added} package${w.st.added === 1 ? '' : 's'}` : undefined,
+      size ? `${bytes(size)} in ${shown(root)}` : undefined,
+    ].filter(Boolean);
     progress.detail(`  done in ${duration(r.ms)}${parts.length ? ` (${parts.join(', ')})` : ''}`);
   }
   progress.done();

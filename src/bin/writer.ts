@@ -2,9 +2,8 @@
 // the runbook's long-term fix gives the proxy (WAL, busy_timeout 5000, synchronous
 // NORMAL), inserts traces as fast as it can for the given time, and prints a summary.
 import { randomUUID } from 'node:crypto';
-import { openConnection } from '../engine/sqlite/connection';
+import { isBusy, openConnection } from '../engine/sqlite/connection';
 import type { WriterSummary } from '../shared/model';
-
 
 /** Values for the columns a TraceForge proxy fills; any other NOT NULL column gets ''. */
 function rowFor(columns: { name: string; notnull: number; dflt_value: unknown }[]): { sql: string; values: () => unknown[] } {
@@ -42,7 +41,7 @@ export async function runWriter(dbPath: string, seconds: number): Promise<Writer
         await new Promise<void>((res, rej) => c.raw.run(row.sql, row.values(), (e: Error | null) => (e ? rej(e) : res())));
         latencies.push(performance.now() - t);
       } catch (e) {
-        if (/SQLITE_BUSY|locked/.test(String((e as Error).message))) busyErrors++;
+        if (isBusy(e)) busyErrors++;
         else if (otherErrors.length < 5) otherErrors.push(String((e as Error).message));
       }
     }

@@ -3,8 +3,12 @@
 // folder; callers outside the engine import from here, so a file can move inside a folder
 // without touching them.
 export { DoctorError } from './errors';
+export { commitFingerprint } from './diagnose/commitFingerprint';
 export { Inspector, inspect } from './diagnose/inspect';
-export { decodeSqliteLocks, parseProcLocks, sampleLocks, type ScanMode } from './locks/sampleLocks';
+export { decodeSqliteLocks } from './locks/lockBytes';
+export { type ScanMode } from './locks/openFiles';
+export { parseProcLocks } from './locks/procLocks';
+export { sampleLocks } from './locks/sampleLocks';
 export { discoverDatabases, logPathFor, proxyFolderOf } from './proxy/discover';
 export { proxyEnvOf, proxyLaunch } from './proxy/proxyLaunch';
 export { backupDatabase } from './repair/backup';
@@ -13,4 +17,7 @@ export { concurrencyCheck } from './repair/concurrencyCheck';
 export { enableWal } from './repair/enableWal';
 export { integrityCheck } from './repair/integrity';
 export { killHolder, stopProxy } from './repair/kill';
-export { countTraces, filterChoices, getTrace, getTraceField, listTraces } from './traces/traces';
+export { countTraces } from './traces/countTraces';
+export { filterChoices } from './traces/filterChoices';
+export { listTraces } from './traces/listTraces';
+export { getTrace, getTraceField } from './traces/traceDetail';

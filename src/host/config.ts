@@ -1,61 +1,68 @@
-// Settings, read fresh on every access (rust-analyzer's pattern): no stale copies.
+// Settings, read fresh on every access (rust-analyzer's pattern): no stale copies. Keys
+// and defaults come from src/shared/settings.ts.
 import * as vscode from 'vscode';
+import { SETTINGS, type Setting } from '../shared/settings';
 
-const SECTION = 'tracedb';
-
-/** Settings whose change means the server must watch other files. */
-export const WATCH_KEYS = ['tracedb.databasePath', 'tracedb.logPath', 'tracedb.pollIntervalMs', 'tracedb.poll', 'tracedb.lint.minBusyTimeoutMs'];
-
-export function minBusyTimeoutMs(): number {
-  return vscode.workspace.getConfiguration(SECTION).get<number>('lint.minBusyTimeoutMs', 5000);
+function read<T>(setting: Setting<T>, scope?: vscode.Uri): T {
+  const dot = setting.key.lastIndexOf('.');
+  return vscode.workspace.getConfiguration(setting.key.slice(0, dot), scope).get<T>(setting.key.slice(dot + 1), setting.default);
 }
 
-/** Where the proxy's storage code lives in a TraceForge repo. */
-export const STORAGE_FILE = 'packages/proxy/src/storage-sqlite.ts';
+/** Settings whose change means the server must watch other files. */
+export const WATCH_KEYS = (['databasePath', 'logPath', 'pollIntervalMs', 'idleIntervalMs', 'minBusyTimeoutMs'] as const).map((name) => SETTINGS[name].key);
+
+export function minBusyTimeoutMs(): number {
+  return read(SETTINGS.minBusyTimeoutMs);
+}
 
 export function pollIntervalMs(): number {
-  return vscode.workspace.getConfiguration(SECTION).get<number>('pollIntervalMs', 1000);
+  return read(SETTINGS.pollIntervalMs);
 }
 
 /** How often the server runs a passive check while the database is healthy and quiet. */
 export function idlePollIntervalMs(): number {
-  return vscode.workspace.getConfiguration(`${SECTION}.poll`).get<number>('idleIntervalMs', 30000);
+  return read(SETTINGS.idleIntervalMs);
 }
 
 /** tracedb.databasePath for a folder, when the user set one (it overrides discovery). */
 export function databaseSetting(folder: vscode.Uri): string | undefined {
-  return vscode.workspace.getConfiguration(SECTION, folder).get<string>('databasePath', '').trim() || undefined;
+  return read(SETTINGS.databasePath, folder).trim() || undefined;
 }
 
 /** tracedb.logPath for a folder, when the user set one; otherwise the log is found beside the DB. */
 export function logSetting(folder: vscode.Uri): string | undefined {
-  return vscode.workspace.getConfiguration(SECTION, folder).get<string>('logPath', '').trim() || undefined;
+  return read(SETTINGS.logPath, folder).trim() || undefined;
 }
 
 /** Restart Proxy tees the proxy's stdout into <proxy dir>/logs/proxy.log (the proxy keeps no log file itself). */
 export function keepProxyLog(folder: vscode.Uri): boolean {
-  return vscode.workspace.getConfiguration(`${SECTION}.proxy`, folder).get<boolean>('keepLog', true);
+  return read(SETTINGS.proxyKeepLog, folder);
 }
 
 export function autoCheckOnOpen(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('autoCheckOnOpen', true);
+  return read(SETTINGS.autoCheckOnOpen);
 }
 
 export function backupBeforeRepair(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('backupBeforeRepair', true);
+  return read(SETTINGS.backupBeforeRepair);
 }
 
 export function enableWalTimeoutMs(): number {
-  return vscode.workspace.getConfiguration(SECTION).get<number>('enableWalTimeoutMs', 5000);
+  return read(SETTINGS.enableWalTimeoutMs);
 }
 
-/**
- * The proxy's shell commands, when set. Declared restrictedConfigurations in package.json,
- * so in an untrusted workspace VS Code hands back only user/default values; and the
- * commands that run them refuse to run untrusted anyway. Unset start command: the server
- * reads the proxy's package.json for one that works.
+/*
+ * The proxy's shell commands. Declared restrictedConfigurations in package.json, so in an
+ * untrusted workspace VS Code hands back only user/default values; and the commands that
+ * run them refuse to run untrusted anyway.
  */
-export function proxyCommand(kind: 'start' | 'test', folder: vscode.Uri): string | undefined {
-  const cfg = vscode.workspace.getConfiguration(`${SECTION}.proxy`, folder);
-  return cfg.get<string>(kind === 'start' ? 'startCommand' : 'testCommand', '').trim() || undefined;
+
+/** tracedb.proxy.startCommand, when set; unset, the server reads the proxy's package.json for one that works. */
+export function proxyStartCommand(folder: vscode.Uri): string | undefined {
+  return read(SETTINGS.proxyStartCommand, folder).trim() || undefined;
+}
+
+/** tracedb.proxy.testCommand; cleared, the proxy's own storage test. */
+export function proxyTestCommand(folder: vscode.Uri): string {
+  return read(SETTINGS.proxyTestCommand, folder).trim() || SETTINGS.proxyTestCommand.default;
 }

@@ -6,6 +6,7 @@ import { State, WorkDoneProgress, type LanguageClient, type ProgressToken, type 
 import * as proto from '../shared/protocol';
 import { idlePollIntervalMs, minBusyTimeoutMs, pollIntervalMs } from './config';
 import { DatabaseChoice } from './health/databaseChoice';
+import type { DbEntry } from './health/dbEntry';
 import { HealthStore } from './health/healthStore';
 
 export class ServerNotRunning extends Error {}
@@ -34,7 +35,12 @@ export class Ctx implements vscode.Disposable {
     return this.client.state === State.Running;
   }
 
-  async request<P, R>(type: RequestType<P, R, void>, params: P, progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken): Promise<R> {
+  async request<P, R>(
+    type: RequestType<P, R, void>,
+    params: P,
+    progress?: vscode.Progress<{ message?: string; increment?: number }>,
+    token?: vscode.CancellationToken,
+  ): Promise<R> {
     if (!this.running) throw new ServerNotRunning(vscode.l10n.t('The Trace DB Doctor server is not running. Run "Trace DB: Restart Doctor Server".'));
     const started = performance.now();
     let sub: vscode.Disposable | undefined;
@@ -63,7 +69,16 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
-  /** Tells the server which databases to watch (start, folder change, setting change). */
+  /**
+   * A full check of one database now, its report stored at once, so the status bar, the
+   * tree and the auto-check show what the user's command just found.
+   */
+  async check(entry: DbEntry, extra: Partial<proto.HealthParams> = {}): Promise<proto.HealthReport> {
+    const report = await this.request(proto.health, { dbPath: entry.dbPath, logPath: entry.logPath, mode: 'full', ...extra });
+    this.store.update(entry.folderUri, report);
+    return report;
+  }
+
   private interest: proto.WatchInterestParams = { names: false, data: false };
 
   /**
@@ -78,11 +93,17 @@ export class Ctx implements vscode.Disposable {
     if (this.running) void this.request(proto.watchInterest, next).catch((e) => this.log.warn(`watchInterest: ${(e as Error).message}`));
   }
 
+  /** Tells the server which databases to watch (start, folder change, setting change). */
   async sendWatchList(): Promise<void> {
     const resolved = await this.choice.resolveAll((root) => this.request(proto.discover, { root }));
     this.store.setTargets(resolved);
     const databases = resolved.map(({ folderUri, dbPath, logPath }) => ({ folderUri, dbPath, ...(logPath ? { logPath } : {}) }));
-    await this.request(proto.watch, { databases, pollIntervalMs: pollIntervalMs(), idleIntervalMs: idlePollIntervalMs(), minBusyTimeoutMs: minBusyTimeoutMs() });
+    await this.request(proto.watch, {
+      databases,
+      pollIntervalMs: pollIntervalMs(),
+      idleIntervalMs: idlePollIntervalMs(),
+      minBusyTimeoutMs: minBusyTimeoutMs(),
+    });
     await this.request(proto.watchInterest, this.interest);
   }
 
@@ -94,16 +115,18 @@ export class Ctx implements vscode.Disposable {
   async whenReported(timeoutMs = 20000): Promise<void> {
     // No folder, nothing to report on; a stopped server reports nothing either (request() says so).
     if (this.store.reported() || !vscode.workspace.workspaceFolders?.length || this.client.state === State.Stopped) return;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Trace DB Doctor: looking at the trace database…') }, () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, timeoutMs);
-        const sub = this.store.onDidChange(() => this.store.reported() && done());
-        function done() {
-          clearTimeout(timer);
-          sub.dispose();
-          resolve();
-        }
-      }),
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Trace DB Doctor: looking at the trace database…') },
+      () =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(done, timeoutMs);
+          const sub = this.store.onDidChange(() => this.store.reported() && done());
+          function done() {
+            clearTimeout(timer);
+            sub.dispose();
+            resolve();
+          }
+        }),
     );
   }
 

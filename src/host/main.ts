@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { AutoCheck } from './health/autoCheck';
-import { registerCommands } from './commands/commands';
+import { registerCommands } from './commands/register';
 import { WATCH_KEYS } from './config';
 import { Ctx } from './ctx';
 import { watchForDatabases } from './health/databaseChoice';

@@ -4,10 +4,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as proto from '../shared/protocol';
-import { STORAGE_FILE } from './config';
 import type { Ctx } from './ctx';
 
 const t = vscode.l10n.t;
+/** Where the proxy's storage code lives in a TraceForge repo. */
+const STORAGE_FILE = 'packages/proxy/src/storage-sqlite.ts';
 
 async function storageFile(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
@@ -42,18 +43,24 @@ export async function applyStorageFix(ctx: Ctx, arg: unknown, only?: 'busyTimeou
   const name = path.basename(uri.fsPath);
   if (!edits.length) {
     void vscode.window.showInformationMessage(
-      findings ? t('{0}: nothing this fix can change automatically; see the problems in the file.', name) : t('{0} already opens SQLite the RUNBOOK-002 way (WAL, busy timeout, synchronous NORMAL).', name),
+      findings
+        ? t('{0}: nothing this fix can change automatically; see the problems in the file.', name)
+        : t('{0} already opens SQLite the RUNBOOK-002 way (WAL, busy timeout, synchronous NORMAL).', name),
     );
     return 0;
   }
   const we = new vscode.WorkspaceEdit();
   we.set(
     uri,
-    edits.map((e) => vscode.TextEdit.replace(new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText)),
+    edits.map((e) =>
+      vscode.TextEdit.replace(new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText),
+    ),
   );
   if (!(await vscode.workspace.applyEdit(we))) throw new Error(t('VS Code refused the edit to {0}.', name));
   void vscode.window.showInformationMessage(
-    only ? t('Set the busy timeout in {0}. Save the file and restart the proxy; Undo reverts it.', name) : t('Applied the RUNBOOK-002 long-term fix to {0}. Save the file and restart the proxy; Undo reverts it.', name),
+    only
+      ? t('Set the busy timeout in {0}. Save the file and restart the proxy; Undo reverts it.', name)
+      : t('Applied the RUNBOOK-002 long-term fix to {0}. Save the file and restart the proxy; Undo reverts it.', name),
   );
   return edits.length;
 }

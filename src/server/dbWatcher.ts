@@ -1,5 +1,5 @@
 // Keeps one database under passive watch and reports when its health changes, at a
-// cost that does not grow with the machine (DESIGN.md § Rules 6 "Quiet when healthy").
+// cost that does not grow with the machine (docs/DESIGN.md § Rules 6 "Quiet when healthy").
 //
 // Two depths of looking:
 // - the probe, every pollIntervalMs: /proc/locks (one small file) and stats of the DB,
@@ -15,7 +15,7 @@
 // event at a time: a proxy committing 20 times a second sends a hundred-odd events a
 // second, and listening to them cost the server more than everything else together
 // (rollback DB, writer at 20/s: 1.8–2.0% of a core with the watch, 0.3–0.5% without).
-import { Inspector, decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine';
+import { Inspector, commitFingerprint, decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HealthReport, HeldLock, LockedFile } from '../shared/model';
@@ -322,7 +322,7 @@ async function probeFiles(dbPath: string): Promise<Probe> {
     // not Linux: the probe still sees the files; the check says what it cannot see
   }
   const structure = [db ? `${db.dev}:${db.ino}:${db.isFile()}` : '-', wal ? 'wal' : '-', shm ? `shm:${shm.ino}` : '-'].join(' ');
-  const data = `${db?.mtimeMs}:${db?.size}:${wal?.mtimeMs}:${wal?.size}`;
+  const data = commitFingerprint(db, wal);
 
   const found: { pid: number; file: LockedFile; lock: HeldLock['lock']; waiting: boolean }[] = [];
   const targets: [LockedFile, fs.BigIntStats | undefined][] = [

@@ -4,19 +4,27 @@
 //
 // The linter parses with the TypeScript compiler, which costs the server tens of MB of
 // memory: it is loaded on the first file that may be storage code, not at start
-// (DESIGN.md § Performance targets: ≤ 60 MB resident until a storage file is linted).
+// (docs/DESIGN.md § Performance targets: ≤ 60 MB resident until a storage file is linted).
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CodeActionKind, DiagnosticSeverity, TextDocuments, type CodeAction, type Connection, type Diagnostic, type TextEdit } from 'vscode-languageserver/node';
+import {
+  CodeActionKind,
+  DiagnosticSeverity,
+  TextDocuments,
+  type CodeAction,
+  type Connection,
+  type Diagnostic,
+  type TextEdit,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LintResult, TextEditSpan } from '../lint/pragmaLint';
+import { CODE_FILE_EXT, CODE_LANGUAGES } from '../shared/codeLanguages';
 import * as proto from '../shared/protocol';
 
 const SOURCE = 'Trace DB Doctor';
-const LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
-const CODE_EXT = /\.(?:[cm]?[jt]s|[jt]sx)$/i;
+const LANGUAGES: ReadonlySet<string> = new Set(CODE_LANGUAGES);
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', '.tools', '.e2e', '.bench-cache']);
 const MAX_FILE_BYTES = 1024 * 1024;
 const SCAN_BUDGET_MS = 5000;
@@ -84,7 +92,10 @@ export function registerPragmaLint(connection: Connection, opts: PragmaLintOptio
 
   documents.onDidChangeContent((e) => {
     clearTimeout(timers.get(e.document.uri));
-    timers.set(e.document.uri, setTimeout(() => void publish(e.document), DEBOUNCE_MS));
+    timers.set(
+      e.document.uri,
+      setTimeout(() => void publish(e.document), DEBOUNCE_MS),
+    );
   });
   documents.onDidClose((e) => {
     clearTimeout(timers.get(e.document.uri));
@@ -120,7 +131,12 @@ export function registerPragmaLint(connection: Connection, opts: PragmaLintOptio
     }
     const all = r.fixes.find((f) => f.kind === 'source');
     if (all && wants(FIX_ALL_KIND)) {
-      actions.push({ title: all.title, kind: FIX_ALL_KIND, diagnostics: all.findings.map((k) => diags[k]), edit: { changes: { [doc.uri]: toTextEdits(doc, all.edits) } } });
+      actions.push({
+        title: all.title,
+        kind: FIX_ALL_KIND,
+        diagnostics: all.findings.map((k) => diags[k]),
+        edit: { changes: { [doc.uri]: toTextEdits(doc, all.edits) } },
+      });
     }
     return actions;
   });
@@ -143,7 +159,10 @@ export function registerPragmaLint(connection: Connection, opts: PragmaLintOptio
    * responsive. The budget is checked per file, since one folder can hold tens of
    * thousands (60,000 took 18 s against the 5 s budget when checked per folder).
    */
-  async function scanWorkspace(folders: string[], limits = { budgetMs: SCAN_BUDGET_MS, maxFiles: SCAN_MAX_FILES }): Promise<{ files: number; linted: number; complete: boolean }> {
+  async function scanWorkspace(
+    folders: string[],
+    limits = { budgetMs: SCAN_BUDGET_MS, maxFiles: SCAN_MAX_FILES },
+  ): Promise<{ files: number; linted: number; complete: boolean }> {
     const deadline = Date.now() + limits.budgetMs;
     let files = 0;
     let linted = 0;
@@ -164,7 +183,7 @@ export function registerPragmaLint(connection: Connection, opts: PragmaLintOptio
           if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(p);
           continue;
         }
-        if (!e.isFile() || !CODE_EXT.test(e.name) || /\.d\.[cm]?ts$|\.min\.js$/.test(e.name)) continue;
+        if (!e.isFile() || !CODE_FILE_EXT.test(e.name) || /\.d\.[cm]?ts$|\.min\.js$/.test(e.name)) continue;
         if (overBudget()) return { files, linted, complete: false };
         files++;
         const uri = pathToFileURL(p).toString();

@@ -48,11 +48,25 @@ export const FIX_ICONS: Record<FixId, string> = {
   chooseDatabase: 'folder-opened',
 };
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+
+/** A size in the unit that reads best: "512 B", "11.3 KiB", "4.0 MiB", "1.50 GiB". */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+  if (n < KIB) return `${n} B`;
+  if (n < MIB) return `${(n / KIB).toFixed(1)} KiB`;
+  if (n < GIB) return formatMiB(n);
+  return `${(n / GIB).toFixed(2)} GiB`;
+}
+
+/**
+ * A size in MiB whatever its size ("0.3 MiB", "887.0 MiB"): for sentences that set sizes
+ * side by side (a copy, the free space, the room left), where one unit keeps them
+ * comparable. `roundUp`: whole MiB rounded up, for space needed, never understated.
+ */
+export function formatMiB(n: number, opts: { roundUp?: boolean } = {}): string {
+  return opts.roundUp ? `${Math.ceil(n / MIB)} MiB` : `${(n / MIB).toFixed(1)} MiB`;
 }
 
 /** "just now", "12 min ago", "3 h ago", "2 days ago": how long ago an epoch-ms time was. */
@@ -75,6 +89,11 @@ export function activityOf(locks: readonly SqliteLockName[]): string {
   if (has('WAL_READ') || (has('SHARED') && !has('WAL_OPEN'))) return 'reading';
   if (has('WAL_OPEN') || has('SHARED')) return 'connected';
   return 'file open';
+}
+
+/** A short duration to the tenth of a second, as a copy or a pause is measured: "2.1 s". */
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** A duration for a lock held: "6 s", "4 min", "2 h". */

@@ -1,6 +1,7 @@
 // The engine's vocabulary: what an inspection reports and what a repair returns.
 // Plain data only (JSON-safe), because the server sends these objects over LSP
 // and the CLI prints them with --json.
+import type { MonitorSummary } from './monitorModel';
 
 export type JournalMode = 'delete' | 'truncate' | 'persist' | 'memory' | 'wal' | 'off' | 'unknown';
 
@@ -40,7 +41,13 @@ export type FindingCode =
   | 'unsafe-fs'
   | 'integrity-failed'
   /** The integrity check could not run (hot journal, disk full, a lock): nothing is known, nothing failed. */
-  | 'integrity-not-run';
+  | 'integrity-not-run'
+  /** The lock monitor saw the proxy itself hold the write lock for long: big or slow transactions. */
+  | 'long-transaction'
+  /** The lock monitor saw another process block the proxy's commits, repeatedly. */
+  | 'lock-contention'
+  /** The lock monitor saw the write lock held most of the time at the current load. */
+  | 'write-saturation';
 
 export interface Finding {
   code: FindingCode;
@@ -110,7 +117,7 @@ export interface FsInfo {
 
 // ---------------------------------------------------------------- locks
 
-/** SQLite's own lock names, decoded from byte ranges (see DESIGN.md § Who holds the lock). */
+/** SQLite's own lock names, decoded from byte ranges (see docs/DESIGN.md § Who holds the lock). */
 export type SqliteLockName =
   | 'SHARED'
   | 'RESERVED'
@@ -275,6 +282,8 @@ export interface HealthReport {
   locks: HeldLock[];
   holders: Holder[];
   log?: LogSummary;
+  /** The lock monitor's last minutes, when it has been sampling this database. */
+  monitor?: MonitorSummary;
   findings: Finding[];
   healthy: boolean;
   durationMs: number;

@@ -2,15 +2,7 @@
 // declared once with its types. Both sides import these constants; no method name
 // is ever spelled at a call site. Depends only on the LSP protocol package and its sibling model files.
 import { NotificationType, RequestType, type TextEdit, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
-import type {
-  BackupResult,
-  CheckpointResult,
-  ConcurrencyResult,
-  EnableWalResult,
-  HealthReport,
-  IntegrityResult,
-  LockSample,
-} from './model';
+import type { BackupResult, CheckpointResult, ConcurrencyResult, EnableWalResult, HealthReport, IntegrityResult, LockSample } from './model';
 import type { DbCandidate, KillResult, ProxyLaunch, StopProxyResult } from './proxyModel';
 import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from './traceModel';
 
@@ -19,6 +11,7 @@ import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, T
 export type * from './model';
 export type * from './proxyModel';
 export type * from './traceModel';
+export type * from './monitorModel';
 
 /** One database the server keeps an eye on: a workspace folder's trace DB. */
 export interface WatchedDatabase {
@@ -38,7 +31,7 @@ export interface WatchParams {
    * passive check while something is wrong or someone looks, in ms (tracedb.pollIntervalMs).
    */
   pollIntervalMs: number;
-  /** A passive check while the database is healthy and quiet, in ms (tracedb.poll.idleIntervalMs); default 30000. */
+  /** A passive check while the database is healthy and quiet, in ms (tracedb.poll.idleIntervalMs); its default when absent. */
   idleIntervalMs?: number;
   /** The storage-code lint's minimum busy timeout (tracedb.lint.minBusyTimeoutMs). */
   minBusyTimeoutMs?: number;
@@ -129,7 +122,7 @@ export interface HoldersParams {
 }
 export const holders = new RequestType<HoldersParams, LockSample, void>('tracedb/holders');
 
-// client → server: stop a process that holds the database (DESIGN.md § Rules 4).
+// client → server: stop a process that holds the database (docs/DESIGN.md § Rules 4).
 export interface KillParams {
   dbPath: string;
   pid: number;

@@ -49,12 +49,21 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
     const h = r.header;
     out.push(s.item(`Size: ${formatBytes(r.files.db.size)} · page size ${h.pageSize} · ${h.pageCount} pages · ${h.freelistPages} free`));
   }
-  if (r.traceCount) out.push(s.item(`Traces: ${r.traceCount.estimate ? '≈ ' : ''}${r.traceCount.value.toLocaleString('en-US')}${r.traceCount.estimate ? ' (estimate; --count for exact)' : ''}`));
+  if (r.traceCount)
+    out.push(
+      s.item(
+        `Traces: ${r.traceCount.estimate ? '≈ ' : ''}${r.traceCount.value.toLocaleString('en-US')}${r.traceCount.estimate ? ' (estimate; --count for exact)' : ''}`,
+      ),
+    );
   if (r.schema) out.push(s.item(`Tables: ${r.schema.tables.join(', ') || 'none'}${r.schema.hasFts ? ' · full-text search' : ''}`));
   if (r.fs) out.push(s.item(`Filesystem: ${r.fs.fsType} at ${r.fs.mountPoint}${r.fs.unsafeForWal ? ' (UNSAFE for WAL)' : ''}`));
   if (r.integrity) {
     const i = r.integrity;
-    out.push(s.item(`Integrity: ${i.ran === false ? `could not run (${i.notRunReason ?? 'unknown reason'})` : i.ok ? 'ok' : i.messages.join('; ')}${i.onCopy && i.ran !== false ? ' (checked on a copy)' : ''}`));
+    out.push(
+      s.item(
+        `Integrity: ${i.ran === false ? `could not run (${i.notRunReason ?? 'unknown reason'})` : i.ok ? 'ok' : i.messages.join('; ')}${i.onCopy && i.ran !== false ? ' (checked on a copy)' : ''}`,
+      ),
+    );
   }
 
   out.push(s.heading('Files'));
@@ -69,10 +78,19 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
   if (r.log) {
     out.push(s.heading('Proxy log'));
     const l = r.log;
-    if (!l.exists) out.push(s.item(`No log file at ${s.code(l.path)}: the proxy logs to stdout only. Restart Proxy keeps its output there; or start it with \`… 2>&1 | tee -a ${l.path}\`.`));
+    if (!l.exists)
+      out.push(
+        s.item(
+          `No log file at ${s.code(l.path)}: the proxy logs to stdout only. Restart Proxy keeps its output there; or start it with \`… 2>&1 | tee -a ${l.path}\`.`,
+        ),
+      );
     else if (l.error) out.push(s.item(`${s.code(l.path)}: ${l.error}`));
     else {
-      out.push(s.item(`${s.code(l.path)}: ${l.lockErrors} "database is locked"${l.complete ? '' : ` in the last ${formatBytes(l.scannedBytes)} of ${formatBytes(l.totalBytes)}`}`));
+      out.push(
+        s.item(
+          `${s.code(l.path)}: ${l.lockErrors} "database is locked"${l.complete ? '' : ` in the last ${formatBytes(l.scannedBytes)} of ${formatBytes(l.totalBytes)}`}`,
+        ),
+      );
       if (l.first) out.push(s.item(`First: ${l.first} · last: ${l.last}`));
       for (const h of l.perHour.slice(-6)) out.push(s.item(`  ${h.hour.slice(0, 13)}h: ${h.count}`));
     }

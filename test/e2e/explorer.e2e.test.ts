@@ -25,7 +25,13 @@ async function explorerFrame(s: Session): Promise<Frame> {
   // A webview is an iframe (the host) holding another (the content): find the content by its script.
   for (let i = 0; i < 100; i++) {
     for (const f of s.page.frames()) {
-      if (await f.locator('.viewport').count().catch(() => 0)) return f;
+      if (
+        await f
+          .locator('.viewport')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     }
     await s.page.waitForTimeout(200);
   }
@@ -58,7 +64,7 @@ describe('end to end: the trace explorer', function () {
       const f = await explorerFrame(s);
       await f.locator('.row .col-time').first().waitFor({ timeout: SHORT });
       await s.shot('explorer-open');
-      assert.equal(await f.locator('[role="grid"] .row[role="row"]').count() > 0, true, 'rows are grid rows');
+      assert.equal((await f.locator('[role="grid"] .row[role="row"]').count()) > 0, true, 'rows are grid rows');
       assert.equal(await f.locator('.detail').isVisible(), false, 'no detail pane before a trace is selected');
       // Newest first: the hostile traces were written last, in the future.
       assert.match(await f.locator('.row').first().innerText(), /hostilemarker/);
@@ -77,10 +83,14 @@ describe('end to end: the trace explorer', function () {
 
       // Filter: only errors.
       await f.locator('select[aria-label="Status"]').selectOption('error');
-      await f.waitForFunction(() => {
-        const cells = [...document.querySelectorAll('.row .col-status')];
-        return cells.length > 0 && cells.every((e) => e.textContent === 'error');
-      }, undefined, { timeout: SHORT });
+      await f.waitForFunction(
+        () => {
+          const cells = [...document.querySelectorAll('.row .col-status')];
+          return cells.length > 0 && cells.every((e) => e.textContent === 'error');
+        },
+        undefined,
+        { timeout: SHORT },
+      );
       const statuses = await f.locator('.row .col-status').allInnerTexts();
       assert.ok(statuses.length > 0 && statuses.every((x) => x === 'error'), statuses.join());
       await f.locator('select[aria-label="Status"]').selectOption('');
@@ -103,7 +113,11 @@ describe('end to end: the trace explorer', function () {
       }
       // Bidi override shown as a visible marker, not applied.
       await f.locator('.row', { hasText: 'U+202E' }).first().waitFor({ timeout: SHORT });
-      assert.equal(await f.locator('.detail img, .detail script, .detail svg, .detail a[href], .rows img, .rows svg').count(), 0, 'no element came from the data');
+      assert.equal(
+        await f.locator('.detail img, .detail script, .detail svg, .detail a[href], .rows img, .rows svg').count(),
+        0,
+        'no element came from the data',
+      );
       assert.equal(await f.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'no script from the data ran');
       const raw = f.locator('details.raw summary', { hasText: 'Request JSON' });
       await raw.click();
@@ -161,27 +175,43 @@ describe('end to end: the trace explorer', function () {
         const firstBefore = (await f.locator('.row[data-index="0"]').getAttribute('data-id'))!;
         const firstTime = await f.locator('.row[data-index="0"] .col-time').innerText();
         await pill.click();
-        await f.waitForFunction((old) => {
-          const first = document.querySelector<HTMLElement>('.row[data-index="0"]');
-          return !!first && first.dataset.id !== old;
-        }, firstBefore, { timeout: SHORT });
+        await f.waitForFunction(
+          (old) => {
+            const first = document.querySelector<HTMLElement>('.row[data-index="0"]');
+            return !!first && first.dataset.id !== old;
+          },
+          firstBefore,
+          { timeout: SHORT },
+        );
         assert.ok((await f.locator('.row[data-index="0"] .col-time').innerText()) >= firstTime, 'newer traces came on top');
         // The selection follows its trace (pushed down, maybe out of view, by the rows loaded above it).
         const selectedIds = await f.locator('.row[aria-selected="true"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id));
-        assert.ok(selectedIds.every((x) => x === id), selectedIds.join());
+        assert.ok(
+          selectedIds.every((x) => x === id),
+          selectedIds.join(),
+        );
         await s.shot('live-pill-loaded');
 
         // A header click sorts by that column; a second click reverses it.
-        const latencies = async () => (await f.locator('.row .col-latency').allInnerTexts()).map((t) => (t.endsWith(' s') ? parseFloat(t) * 1000 : parseFloat(t)));
+        const latencies = async () =>
+          (await f.locator('.row .col-latency').allInnerTexts()).map((t) => (t.endsWith(' s') ? parseFloat(t) * 1000 : parseFloat(t)));
         const header = f.locator('.list-header [role="columnheader"].col-latency');
         await header.locator('button').click();
-        await f.waitForFunction(() => document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'descending' && document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false');
+        await f.waitForFunction(
+          () =>
+            document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'descending' &&
+            document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false',
+        );
         assert.equal(await f.locator('button.dir').innerText(), '↓ slowest');
         let l = await latencies();
         assert.ok(l.length > 5 && l.every((x, i) => i === 0 || l[i - 1] >= x), `slowest first: ${l.slice(0, 10).join()}`);
         await s.shot('live-sorted-slowest');
         await header.locator('button').click();
-        await f.waitForFunction(() => document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'ascending' && document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false');
+        await f.waitForFunction(
+          () =>
+            document.querySelector('.list-header .col-latency')?.getAttribute('aria-sort') === 'ascending' &&
+            document.querySelector('[role="grid"]')?.getAttribute('aria-busy') === 'false',
+        );
         assert.equal(await f.locator('button.dir').innerText(), '↑ fastest');
         l = await latencies();
         assert.ok(l.length > 5 && l.every((x, i) => i === 0 || l[i - 1] <= x), `fastest first: ${l.slice(0, 10).join()}`);
@@ -194,7 +224,10 @@ describe('end to end: the trace explorer', function () {
         const toolbar = (await f.locator('.toolbar.secondary').boundingBox())!;
         const bar = (await f.locator('.list-bar').boundingBox())!;
         const head = (await f.locator('.list-header').boundingBox())!;
-        assert.ok(bar.y >= toolbar.y + toolbar.height - 1 && head.y >= bar.y + bar.height - 1, `toolbar ${JSON.stringify(toolbar)} bar ${JSON.stringify(bar)} header ${JSON.stringify(head)}`);
+        assert.ok(
+          bar.y >= toolbar.y + toolbar.height - 1 && head.y >= bar.y + bar.height - 1,
+          `toolbar ${JSON.stringify(toolbar)} bar ${JSON.stringify(bar)} header ${JSON.stringify(head)}`,
+        );
         await s.shot('live-open-json-beside');
       });
       failed = false;

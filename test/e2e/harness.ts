@@ -35,6 +35,7 @@ type CodeServerModule = {
   startCodeServer(t: Tools, d: Dirs, o?: { port?: number; env?: Record<string, string>; logFile?: string }): Promise<CodeServer>;
   extensionHostLogs(d: Dirs): string[];
 };
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a real import() that the CommonJS transform would rewrite into require()
 const importEsm = new Function('p', 'return import(p)') as (p: string) => Promise<any>;
 
 interface Prepared {
@@ -106,7 +107,15 @@ export class Session {
     try {
       browser = await chromium.launch({
         executablePath: tools.chromium,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       // The workbench's clipboard is the browser's: let it read and write as a user's browser would.
       const context = await browser.newContext({ viewport: { width: 1400, height: 850 }, permissions: ['clipboard-read', 'clipboard-write'] });
@@ -181,7 +190,10 @@ export class Session {
   }
 
   async openDoctorView(): Promise<Locator> {
-    await this.page.locator('.activitybar .action-item', { has: this.page.locator('[aria-label^="Trace DB Doctor"]') }).first().click();
+    await this.page
+      .locator('.activitybar .action-item', { has: this.page.locator('[aria-label^="Trace DB Doctor"]') })
+      .first()
+      .click();
     const view = this.page.locator('.pane', { hasText: 'Problems' }).first();
     await view.waitFor();
     return view;

@@ -19,8 +19,15 @@ const { writeSuiteWorkspace } = require('../fixtures/suiteWorkspace.cjs') as {
 const SHORT = 20000;
 
 /** A TraceForge checkout: the DB at packages/proxy/.ai-tests/traces.db, where the real proxy keeps it. */
-async function workspace(opts: { journalMode?: string; rows?: number; proxyCommands?: boolean; rate?: number } = {}): Promise<{ root: string; proxyDir: string; db: string }> {
-  return writeSuiteWorkspace(tempDir('tracedb-e2e-'), REPO, { rows: opts.rows ?? 300, journalMode: opts.journalMode ?? 'delete', proxyCommands: opts.proxyCommands, rate: opts.rate });
+async function workspace(
+  opts: { journalMode?: string; rows?: number; proxyCommands?: boolean; rate?: number } = {},
+): Promise<{ root: string; proxyDir: string; db: string }> {
+  return writeSuiteWorkspace(tempDir('tracedb-e2e-'), REPO, {
+    rows: opts.rows ?? 300,
+    journalMode: opts.journalMode ?? 'delete',
+    proxyCommands: opts.proxyCommands,
+    rate: opts.rate,
+  });
 }
 
 /** The same checkout with the 757 MiB, 200,000-trace rollback-journal DB (test/fixtures/bigDb.ts). */
@@ -52,7 +59,7 @@ async function rowCount(db: string): Promise<number> {
 function startProxy(proxyDir: string): { child: ChildProcess; stop(): Promise<{ stored: number; locked: number }> } {
   const child = spawn(process.execPath, ['dist/index.js'], { cwd: proxyDir, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
   return {
     child,
     stop: () =>
@@ -77,7 +84,7 @@ describe('end to end in code-server + Chromium', function () {
   it('status bar warns, the auto-check notifies, the tree names the proxy and the blocker by PID, and Enable WAL from the status bar fixes it without losing a row', async () => {
     const { root, proxyDir, db } = await workspace();
     const proxy = startProxy(proxyDir);
-    let result = { stored: NaN, locked: NaN };
+    let result: { stored: number; locked: number };
     try {
       await withSession('status-bar-enable-wal', root, {}, async (s) => {
         const item = s.statusItem();
@@ -90,7 +97,8 @@ describe('end to end in code-server + Chromium', function () {
         await s.shot('auto-check-notification');
 
         await s.openDoctorView();
-        for (const section of ['Problems', 'Database', 'Files', 'Locks now', 'Processes with the DB open']) await s.treeRow(section).waitFor({ timeout: SHORT });
+        for (const section of ['Problems', 'Database', 'Files', 'Locks now', 'Processes with the DB open'])
+          await s.treeRow(section).waitFor({ timeout: SHORT });
         // The proxy, running from packages/proxy, is named as such.
         await s.treeRow(new RegExp(`PID ${proxy.child.pid}.*TraceForge proxy`)).waitFor({ timeout: SHORT });
         const holder = await startActor('hold-write', db);
@@ -131,7 +139,7 @@ describe('end to end in code-server + Chromium', function () {
     await ensureBigTraceDb(); // built once, cached (.bench-cache/): minutes the first time
     const { root, proxyDir, db, rows } = await bigWorkspace(50);
     const proxy = startProxy(proxyDir);
-    let result = { stored: NaN, locked: NaN };
+    let result: { stored: number; locked: number };
     try {
       await withSession('big-db-status-bar-enable-wal', root, {}, async (s) => {
         const item = s.statusItem();
@@ -160,42 +168,42 @@ describe('end to end in code-server + Chromium', function () {
     assert.equal(backups.length, 1, 'one finished backup, nothing half-written');
   });
 
-  it('Enable WAL from the command palette the moment the window opens, on a 757 MiB DB with the proxy writing 50/s; the storage code\'s quick fix', async function () {
+  it("Enable WAL from the command palette the moment the window opens, on a 757 MiB DB with the proxy writing 50/s; the storage code's quick fix", async function () {
     this.timeout(600000);
     await ensureBigTraceDb();
     const { root, proxyDir, db, rows } = await bigWorkspace(50);
     const proxy = startProxy(proxyDir);
-    let result = { stored: NaN, locked: NaN };
+    let result: { stored: number; locked: number };
     try {
-    await withSession('palette-enable-wal', root, {}, async (s) => {
-      // No waiting for the doctor: the palette lists its commands as soon as the workbench is up.
-      await s.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
-      await s.runCommand('Trace DB: Enable WAL');
-      await s.dialogButton('Enable WAL').click();
-      await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: 60000 });
-      await s.toast('now in WAL mode').waitFor({ timeout: 120000 });
-      await s.shot('palette-enable-wal-done');
+      await withSession('palette-enable-wal', root, {}, async (s) => {
+        // No waiting for the doctor: the palette lists its commands as soon as the workbench is up.
+        await s.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+        await s.runCommand('Trace DB: Enable WAL');
+        await s.dialogButton('Enable WAL').click();
+        await s.statusItem().filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: 60000 });
+        await s.toast('now in WAL mode').waitFor({ timeout: 120000 });
+        await s.shot('palette-enable-wal-done');
 
-      // The storage code: squiggles from the language server, and the quick fix removes them.
-      await s.page.keyboard.press('Control+P');
-      await s.page.locator('.quick-input-widget input').fill('storage-sqlite.ts');
-      await s.quickPickRow('storage-sqlite.ts').waitFor({ timeout: SHORT });
-      await s.page.keyboard.press('Enter');
-      const squiggle = s.page.locator('.monaco-editor .squiggly-warning');
-      await squiggle.first().waitFor({ timeout: SHORT });
-      await s.shot('storage-code-diagnostics');
-      // Put the cursor inside the flagged `new Database(dbPath)`, then ask for quick fixes.
-      const box = (await squiggle.first().boundingBox())!;
-      await s.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2 - 6);
-      // The light bulb VS Code shows for the code actions at the cursor.
-      await s.page.locator('.lightBulbWidget').first().click();
-      await s.page.getByText('Add the missing SQLite pragmas (RUNBOOK-002)').first().waitFor({ timeout: SHORT });
-      await s.shot('storage-code-quick-fix');
-      await s.page.keyboard.press('Enter');
-      await s.page.locator('.monaco-editor .view-line', { hasText: "this.db.pragma('journal_mode = WAL');" }).waitFor({ timeout: SHORT });
-      await squiggle.first().waitFor({ state: 'detached', timeout: SHORT });
-      await s.shot('storage-code-fixed');
-    });
+        // The storage code: squiggles from the language server, and the quick fix removes them.
+        await s.page.keyboard.press('Control+P');
+        await s.page.locator('.quick-input-widget input').fill('storage-sqlite.ts');
+        await s.quickPickRow('storage-sqlite.ts').waitFor({ timeout: SHORT });
+        await s.page.keyboard.press('Enter');
+        const squiggle = s.page.locator('.monaco-editor .squiggly-warning');
+        await squiggle.first().waitFor({ timeout: SHORT });
+        await s.shot('storage-code-diagnostics');
+        // Put the cursor inside the flagged `new Database(dbPath)`, then ask for quick fixes.
+        const box = (await squiggle.first().boundingBox())!;
+        await s.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2 - 6);
+        // The light bulb VS Code shows for the code actions at the cursor.
+        await s.page.locator('.lightBulbWidget').first().click();
+        await s.page.getByText('Add the missing SQLite pragmas (RUNBOOK-002)').first().waitFor({ timeout: SHORT });
+        await s.shot('storage-code-quick-fix');
+        await s.page.keyboard.press('Enter');
+        await s.page.locator('.monaco-editor .view-line', { hasText: "this.db.pragma('journal_mode = WAL');" }).waitFor({ timeout: SHORT });
+        await squiggle.first().waitFor({ state: 'detached', timeout: SHORT });
+        await s.shot('storage-code-fixed');
+      });
     } finally {
       result = await proxy.stop();
     }

@@ -65,20 +65,25 @@ export function startActor(mode: string, db: string, args: string[] = []): Promi
   children.add(child);
   let out = '';
   let err = '';
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => { children.delete(child); res(code); }));
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((res) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      res(code);
+    }),
+  );
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`actor ${mode} not ready after 20 s: ${err}`)), 20000);
     const onData = () => {
       if (/^ready \d+$/m.test(out)) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         resolve({
           pid: child.pid!,
           child,
           async stop() {
-            child.stdin!.end();
+            child.stdin.end();
             const code = await exited;
             if (code !== 0) throw new Error(`actor ${mode} exited ${code}: ${err}`);
             const m = /^summary (.*)$/m.exec(out);
@@ -87,7 +92,7 @@ export function startActor(mode: string, db: string, args: string[] = []): Promi
         });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`actor ${mode} exited ${code} before ready: ${err}`));
@@ -116,7 +121,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as T;
+      if (v) return v;
     } catch (e) {
       last = e;
     }

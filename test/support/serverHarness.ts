@@ -4,13 +4,7 @@ import * as assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  createProtocolConnection,
-  InitializeRequest,
-  IPCMessageReader,
-  IPCMessageWriter,
-  type ProtocolConnection,
-} from 'vscode-languageserver-protocol/node';
+import { createProtocolConnection, InitializeRequest, IPCMessageReader, IPCMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import * as proto from '../../src/shared/protocol';
 
 // Not from helpers.ts: that registers mocha hooks, and the bench starts servers too.
@@ -40,7 +34,12 @@ export async function startServer(workspaceFolder?: string, serverJs = SERVER): 
   conn.onNotification(proto.dataChanged, (p) => data.push(p));
   conn.onNotification('window/logMessage', () => undefined);
   conn.listen();
-  await conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: workspaceFolder ? [{ uri: `file://${workspaceFolder}`, name: 'ws' }] : null });
+  await conn.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: {},
+    workspaceFolders: workspaceFolder ? [{ uri: `file://${workspaceFolder}`, name: 'ws' }] : null,
+  });
   await conn.sendNotification('initialized', {});
   return {
     child,
@@ -66,4 +65,3 @@ export async function startServer(workspaceFolder?: string, serverJs = SERVER): 
     },
   };
 }
-

@@ -1,10 +1,11 @@
 // One trace in detail: facts, session steps, the conversation and the raw JSON. Like
 // the list, every piece of trace content becomes text (render.ts).
-import type { TraceDetail, TraceField, TraceFieldName, UnsentRequest } from '../../src/shared/webviewProtocol';
+import type { Requester } from '../../src/shared/webviewRpc';
+import type { ExplorerRequests, TraceDetail, TraceField, TraceFieldName } from '../../src/shared/webviewProtocol';
 import { chatBubble, conversation, formatMs, formatTime, h, jsonView, visible } from './render';
 
 export interface DetailActions {
-  request<T>(m: UnsentRequest): Promise<T>;
+  request: Requester<ExplorerRequests>;
   copy(text: string): void;
   openJson(traceId: string): void;
   /** Another trace of the session (previous/next step, parent, child). */
@@ -39,13 +40,18 @@ export function renderDetail(d: Document, t: TraceDetail, a: DetailActions): Nod
   if (meta.error) facts.push(['Error', visible(String(typeof meta.error === 'string' ? meta.error : JSON.stringify(meta.error)))]);
   const raw = (label: string, field: TraceField, name: TraceFieldName) => {
     const body = h(d, 'div', 'raw-body', jsonView(d, field.text));
-    const sum = h(d, 'summary', undefined, `${label}${field.truncated ? ` (first ${(field.text?.length ?? 0).toLocaleString()} of ${field.length.toLocaleString()} characters)` : ''}`);
+    const sum = h(
+      d,
+      'summary',
+      undefined,
+      `${label}${field.truncated ? ` (first ${(field.text?.length ?? 0).toLocaleString()} of ${field.length.toLocaleString()} characters)` : ''}`,
+    );
     if (field.truncated) {
       body.append(
         btn('Show all', async () => {
           body.replaceChildren(h(d, 'div', 'empty', 'Loading…'));
           try {
-            const full = await a.request<TraceField | null>({ type: 'field', traceId: t.id, field: name });
+            const full = await a.request('field', { traceId: t.id, field: name });
             body.replaceChildren(jsonView(d, full?.text ?? null, 8 * 1024 * 1024));
           } catch (e) {
             body.replaceChildren(h(d, 'div', 'notice error', (e as Error).message));
@@ -59,15 +65,41 @@ export function renderDetail(d: Document, t: TraceDetail, a: DetailActions): Nod
   close.setAttribute('aria-label', 'Close the details');
   return [
     h(d, 'div', 'detail-head', h(d, 'span', 'trace-id', visible(t.id)), close),
-    h(d, 'div', 'detail-actions',
+    h(
+      d,
+      'div',
+      'detail-actions',
       btn('Copy id', () => a.copy(t.id)),
-      btn('Copy JSON', () => a.copy(JSON.stringify({ id: t.id, timestamp: t.timestamp, endpoint: t.endpoint, request: t.request.text, response: t.response.text, metadata: t.metadata.text }, null, 2))),
-      btn('Open JSON', () => a.openJson(t.id), 'Open the whole trace as a read-only JSON document')),
+      btn('Copy JSON', () =>
+        a.copy(
+          JSON.stringify(
+            { id: t.id, timestamp: t.timestamp, endpoint: t.endpoint, request: t.request.text, response: t.response.text, metadata: t.metadata.text },
+            null,
+            2,
+          ),
+        ),
+      ),
+      btn('Open JSON', () => a.openJson(t.id), 'Open the whole trace as a read-only JSON document'),
+    ),
     h(d, 'dl', 'facts', ...facts.flatMap(([k, v]) => [h(d, 'dt', undefined, k), h(d, 'dd', `fact-${k.toLowerCase()}`, v)])),
-    h(d, 'div', 'steps', stepBtn('◀ previous step', t.prevStep), stepBtn('next step ▶', t.nextStep), stepBtn('parent', t.parentTraceId), ...t.children.slice(0, 10).map((c, i) => stepBtn(`child ${i + 1}`, c))),
+    h(
+      d,
+      'div',
+      'steps',
+      stepBtn('◀ previous step', t.prevStep),
+      stepBtn('next step ▶', t.nextStep),
+      stepBtn('parent', t.parentTraceId),
+      ...t.children.slice(0, 10).map((c, i) => stepBtn(`child ${i + 1}`, c)),
+    ),
     h(d, 'h3', undefined, 'Conversation'),
     conv.parseError ? h(d, 'div', 'notice', conv.parseError) : '',
-    h(d, 'div', 'chat', ...conv.messages.map((m) => chatBubble(d, m)), conv.answer ? chatBubble(d, conv.answer) : h(d, 'div', 'empty', t.response.text === null ? 'No response (the call failed).' : '')),
+    h(
+      d,
+      'div',
+      'chat',
+      ...conv.messages.map((m) => chatBubble(d, m)),
+      conv.answer ? chatBubble(d, conv.answer) : h(d, 'div', 'empty', t.response.text === null ? 'No response (the call failed).' : ''),
+    ),
     raw('Request JSON', t.request, 'request'),
     raw('Response JSON', t.response, 'response'),
     raw('Metadata JSON', t.metadata, 'metadata'),

@@ -18,6 +18,7 @@ export function h(doc: Document, tag: string, cls?: string, ...children: Child[]
 }
 
 // C0/C1 controls except tab and newline; bidi embeddings, overrides and isolates; marks.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Shows control and bidi characters as ⟨U+XXXX⟩ so they cannot reorder or hide text. */
@@ -59,7 +60,7 @@ export function rowCells(r: TraceRow): string[] {
 
 // ------------------------------------------------------------ search highlight
 
-const FTS_OPERATORS = new Set(['AND', 'OR', 'NOT', 'NEAR']);
+const FTS_OPERATORS: ReadonlySet<string> = new Set(['AND', 'OR', 'NOT', 'NEAR']);
 
 /** The words a search looks for, read from FTS5 syntax: phrases, `pre*`, operators dropped. */
 export function searchTerms(query: string | undefined): string[] {
@@ -71,7 +72,10 @@ export function searchTerms(query: string | undefined): string[] {
       if (phrase) out.add(phrase.toLowerCase());
       continue;
     }
-    const word = (m[2] ?? '').replace(/^[-+^]+/, '').replace(/\*+$/, '').replace(/^[\w-]+:/, '');
+    const word = (m[2] ?? '')
+      .replace(/^[-+^]+/, '')
+      .replace(/\*+$/, '')
+      .replace(/^[\w-]+:/, '');
     if (word && !FTS_OPERATORS.has(word)) out.add(word.toLowerCase());
   }
   // Longest first, so "gpt-4o-mini" wins over "gpt" where both match.
@@ -120,11 +124,11 @@ export function jsonView(doc: Document, text: string | null, maxChars = 512 * 10
   if (pretty.length > maxChars) pretty = pretty.slice(0, maxChars) + '\n…';
   let last = 0;
   for (const m of pretty.matchAll(TOKEN)) {
-    if (m.index! > last) pre.append(doc.createTextNode(visible(pretty.slice(last, m.index))));
+    if (m.index > last) pre.append(doc.createTextNode(visible(pretty.slice(last, m.index))));
     const cls = m[1] ? (m[2] ? 'json-key' : 'json-string') : m[3] ? 'json-bool' : m[4] ? 'json-null' : 'json-number';
     pre.append(h(doc, 'span', cls, visible(m[1] ?? m[0])));
     if (m[2]) pre.append(doc.createTextNode(m[2]));
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   if (last < pretty.length) pre.append(doc.createTextNode(visible(pretty.slice(last))));
   return pre;
@@ -152,7 +156,9 @@ export function conversation(detail: TraceDetail): { messages: ChatMessage[]; an
     const req = JSON.parse(detail.request.text ?? 'null');
     for (const m of Array.isArray(req?.messages) ? req.messages : []) messages.push({ role: String(m?.role ?? 'unknown'), content: contentText(m?.content) });
   } catch {
-    parseError = detail.request.truncated ? 'The request is too large to show as a conversation; see the raw JSON (show all).' : 'The request is not valid JSON; see the raw text.';
+    parseError = detail.request.truncated
+      ? 'The request is too large to show as a conversation; see the raw JSON (show all).'
+      : 'The request is not valid JSON; see the raw text.';
   }
   try {
     const res = JSON.parse(detail.response.text ?? 'null');

@@ -5,7 +5,7 @@
 // file, not beside the link (issue 11: a hot journal there was missed).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { sweepStaleTemporaries } from '../repair/backup';
+import { sweepStaleTemporaries } from '../repair/temporaries';
 import { withFileGate } from '../sqlite/fileGate';
 import { openRegularFile } from '../sqlite/header';
 import type { DbFiles, FileStat } from '../../shared/model';

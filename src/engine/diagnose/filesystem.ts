@@ -35,10 +35,12 @@ export function parseMounts(text: string): Mount[] {
 export function classifyFs(fsType: string): { unsafe: boolean; reason?: string } {
   const t = fsType.toLowerCase();
   if (NETWORK.has(t)) return { unsafe: true, reason: `${fsType} is a network filesystem: processes on different hosts cannot share WAL's memory-mapped index` };
-  if (HOST_SHARES.has(t)) return { unsafe: true, reason: `${fsType} is a host/VM share (as WSL uses for Windows drives): shared memory and locks are not reliable there` };
+  if (HOST_SHARES.has(t))
+    return { unsafe: true, reason: `${fsType} is a host/VM share (as WSL uses for Windows drives): shared memory and locks are not reliable there` };
   if (t.startsWith('fuse')) {
     const sub = t.slice(5);
-    if (FUSE_UNSAFE.some((n) => sub.includes(n))) return { unsafe: true, reason: `${fsType} is a FUSE network mount: shared memory between processes is not coherent` };
+    if (FUSE_UNSAFE.some((n) => sub.includes(n)))
+      return { unsafe: true, reason: `${fsType} is a FUSE network mount: shared memory between processes is not coherent` };
   }
   return { unsafe: false };
 }

@@ -2,7 +2,7 @@
 // that says what to do next, with the runbook fixes that apply. Pure, so every rule
 // is tested without a database.
 import * as path from 'node:path';
-import { ago } from '../../shared/labels';
+import { ago, formatBytes } from '../../shared/labels';
 import type {
   DbFiles,
   Finding,
@@ -59,10 +59,6 @@ export function isHealthy(findings: Finding[]): boolean {
   return findings.every((f) => f.severity === 'info');
 }
 
-function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
-}
-
 function who(pids: number[], holders: Holder[]): string {
   return pids
     .map((pid) => {
@@ -82,21 +78,61 @@ function unreachableFinding(input: FindingInput, code: FindingCode, detail: stri
   const make = (severity: Severity, title: string, message: string, fixes: FixId[]): Finding => ({ code, severity, title, message, fixes });
   switch (code) {
     case 'missing':
-      return make('error', `${name} not found`, `There is no database at ${input.path}. Start the proxy once so it creates it, or point the setting tracedb.databasePath at the right file.`, ['chooseDatabase']);
+      return make(
+        'error',
+        `${name} not found`,
+        `There is no database at ${input.path}. Start the proxy once so it creates it, or point the setting tracedb.databasePath at the right file.`,
+        ['chooseDatabase'],
+      );
     case 'is-directory':
-      return make('error', `${name} is a folder`, `${input.path} is a directory, not a database file. Point tracedb.databasePath at the traces.db file inside it.`, ['chooseDatabase']);
+      return make(
+        'error',
+        `${name} is a folder`,
+        `${input.path} is a directory, not a database file. Point tracedb.databasePath at the traces.db file inside it.`,
+        ['chooseDatabase'],
+      );
     case 'permission-denied':
-      return make('error', `No permission to read ${name}`, `Cannot read ${input.path}: permission denied (${detail}). Run VS Code as the user that runs the proxy, or give that user read access (chmod/chown).`, []);
+      return make(
+        'error',
+        `No permission to read ${name}`,
+        `Cannot read ${input.path}: permission denied (${detail}). Run VS Code as the user that runs the proxy, or give that user read access (chmod/chown).`,
+        [],
+      );
     case 'not-a-database':
-      return make('error', `${name} is not a SQLite database`, `${input.path} is not a SQLite database: ${detail}. Check tracedb.databasePath; if the proxy's file was overwritten, restore the newest copy from ${backups}.`, ['chooseDatabase']);
+      return make(
+        'error',
+        `${name} is not a SQLite database`,
+        `${input.path} is not a SQLite database: ${detail}. Check tracedb.databasePath; if the proxy's file was overwritten, restore the newest copy from ${backups}.`,
+        ['chooseDatabase'],
+      );
     case 'truncated':
-      return make('error', `${name} is cut off`, `${input.path} is truncated: ${detail}. A disk that filled up or an interrupted copy does this. Stop the proxy, keep this file aside, and restore the newest copy from ${backups}.`, ['restartProxy']);
+      return make(
+        'error',
+        `${name} is cut off`,
+        `${input.path} is truncated: ${detail}. A disk that filled up or an interrupted copy does this. Stop the proxy, keep this file aside, and restore the newest copy from ${backups}.`,
+        ['restartProxy'],
+      );
     case 'corrupt':
-      return make('error', `${name} is corrupt`, `SQLite reports ${input.path} as corrupt: ${detail}. Stop the proxy, back up the file as it is, then run the integrity check; restore from ${backups} if it fails.`, ['backup', 'integrityCheck']);
+      return make(
+        'error',
+        `${name} is corrupt`,
+        `SQLite reports ${input.path} as corrupt: ${detail}. Stop the proxy, back up the file as it is, then run the integrity check; restore from ${backups} if it fails.`,
+        ['backup', 'integrityCheck'],
+      );
     case 'lock-held':
-      return make('error', `${name} is locked: reads time out`, `Reading ${input.path} timed out waiting for a lock (${detail}). ${input.locks.length ? 'See who holds it below; ' : ''}a process is keeping a transaction open.`, ['showHolders', 'killBlocker']);
+      return make(
+        'error',
+        `${name} is locked: reads time out`,
+        `Reading ${input.path} timed out waiting for a lock (${detail}). ${input.locks.length ? 'See who holds it below; ' : ''}a process is keeping a transaction open.`,
+        ['showHolders', 'killBlocker'],
+      );
     default:
-      return make('error', `Cannot read ${name}`, `SQLite could not read ${input.path}: ${detail}. Open the output for details, then check the file's permissions and free disk space.`, []);
+      return make(
+        'error',
+        `Cannot read ${name}`,
+        `SQLite could not read ${input.path}: ${detail}. Open the output for details, then check the file's permissions and free disk space.`,
+        [],
+      );
   }
 }
 
@@ -147,7 +183,7 @@ export function deriveFindings(input: FindingInput): Finding[] {
     out.push({
       code: 'hot-journal',
       severity: 'warning',
-      title: `Hot journal (${mib(input.files.journal.size)})`,
+      title: `Hot journal (${formatBytes(input.files.journal.size)})`,
       message: `${name}-journal was left by a writer that stopped mid-transaction. The next connection that opens the database rolls it back; until then the last write is not visible. Back up, then restart the proxy so it recovers the database.`,
       fixes: ['backup', 'restartProxy'],
     });
@@ -170,7 +206,8 @@ export function deriveFindings(input: FindingInput): Finding[] {
     if (locks.some((l) => l.stuck && WRITE_LOCKS.has(l.lock))) stuckWriters.push(pid);
     else if (locks.some((l) => l.stuck && (l.lock === 'SHARED' || l.lock === 'WAL_READ'))) stuckReaders.push(pid);
     // The proxy's own commit locks come and go many times a second: not news until stuck.
-    else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED') && input.holders.find((h) => h.pid === pid)?.kind !== 'proxy') activeWriters.push(pid);
+    else if (locks.some((l) => WRITE_LOCKS.has(l.lock) || l.lock === 'SHARED') && input.holders.find((h) => h.pid === pid)?.kind !== 'proxy')
+      activeWriters.push(pid);
   }
   if (stuckWriters.length) {
     const heldFor = (pid: number) => {
@@ -232,8 +269,8 @@ export function deriveFindings(input: FindingInput): Finding[] {
     out.push({
       code: 'wal-large',
       severity: 'warning',
-      title: `Large WAL (${mib(input.files.wal.size)})`,
-      message: `${name}-wal has grown to ${mib(input.files.wal.size)}: checkpoints are not keeping up, which slows every read. Run Checkpoint WAL (TRUNCATE): it never makes the proxy wait, and if a long read transaction keeps the WAL pinned it names that process.`,
+      title: `Large WAL (${formatBytes(input.files.wal.size)})`,
+      message: `${name}-wal has grown to ${formatBytes(input.files.wal.size)}: checkpoints are not keeping up, which slows every read. Run Checkpoint WAL (TRUNCATE): it never makes the proxy wait, and if a long read transaction keeps the WAL pinned it names that process.`,
       fixes: ['checkpoint', 'showHolders'],
     });
   }
@@ -281,15 +318,17 @@ function logFinding(input: FindingInput, log: LogSummary): Finding {
 
   const events = `${log.lockErrors} "database is locked" event${log.lockErrors === 1 ? '' : 's'}`;
   const seen = lastMs !== undefined ? `last seen ${ago(lastMs, input.now)}` : 'no time in the log';
-  const partial = log.complete ? '' : ` (in the last ${mib(log.scannedBytes)} of the log)`;
+  const partial = log.complete ? '' : ` (in the last ${formatBytes(log.scannedBytes)} of the log)`;
   const when = log.last ? ` The last one was at ${log.last}.` : '';
   let advice: string;
   if (!wal) advice = 'Enable WAL and keep the 5 s busy timeout to stop them.';
-  else if (recent) advice = 'The database is in WAL mode, yet they continue: look for a process holding the write lock (Locks now) and for long transactions in the proxy.';
+  else if (recent)
+    advice = 'The database is in WAL mode, yet they continue: look for a process holding the write lock (Locks now) and for long transactions in the proxy.';
   else if (afterSwitch === false && input.walRunStartedAt !== undefined && lastMs !== undefined && lastMs >= input.walRunStartedAt - 1000) {
     // Honest about our own part: the switch needs the lock for milliseconds, which a writer
     // with no busy timeout cannot wait for. Never "none since" for errors the run caused.
-    advice = 'The last of them was logged while Enable WAL was switching: a writer with no busy timeout fails even on the switch\'s lock of a few milliseconds (the proxy\'s usual 5 s timeout waits it out). None since the switch.';
+    advice =
+      "The last of them was logged while Enable WAL was switching: a writer with no busy timeout fails even on the switch's lock of a few milliseconds (the proxy's usual 5 s timeout waits it out). None since the switch.";
   } else if (sinceWal !== undefined || afterSwitch === false) advice = 'None since the database was switched to WAL: WAL fixed them.';
   else advice = 'None in the last hour: history, not a current problem.';
   return {

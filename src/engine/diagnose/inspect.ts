@@ -1,7 +1,7 @@
 // The runbook's diagnosis in one call: reachable or not and why, journal mode, files,
 // filesystem, who holds which lock, the proxy log, and the findings that follow.
 //
-// Two depths (DESIGN.md § Rules 1):
+// Two depths (docs/DESIGN.md, "Rules", 1):
 // - passive: what the server runs by itself every few seconds. File header, file
 //   stats, /proc; on a rollback-journal database no SQLite connection at all, since
 //   even a reader's SHARED lock makes a writer without busy timeout fail. On a WAL
@@ -9,34 +9,27 @@
 // - full: on a user's request; adds short read-only SQL on any database.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { journalLooksHot, realDbPath, statDbFiles, statFile } from './dbFiles';
+import { journalLooksHot, realDbPath, statDbFiles } from './dbFiles';
 import { withFileGate } from '../sqlite/fileGate';
+import { readTransaction } from '../sqlite/readTransaction';
 import { filesystemOf } from './filesystem';
 import { deriveFindings, isHealthy } from './findings';
 import { readHeader, type HeaderProblem } from '../sqlite/header';
 import { integrityCheck } from '../repair/integrity';
-import { ProcessCache, sampleLocks, type ScanMode } from '../locks/sampleLocks';
-import { LogTail } from '../log/logScan';
+import { ProcessCache, type ScanMode } from '../locks/openFiles';
+import { sampleLocks } from '../locks/sampleLocks';
+import { LogTail } from '../log/logTail';
 import { processStartMs } from '../locks/procStat';
-import { countTraces } from '../traces/traces';
+import { countTraces } from '../traces/countTraces';
 import { recordWalSwitch, walSwitch, walSwitchTime } from '../repair/walMarker';
-import { isBusy, sqliteCode, withConnection } from '../sqlite/connection';
-import type {
-  DbHeader,
-  FindingCode,
-  HealthReport,
-  InspectMode,
-  IntegrityResult,
-  JournalMode,
-  LockSample,
-  SchemaInfo,
-  TraceCount,
-} from '../../shared/model';
+import { isBusy, sqliteCode } from '../sqlite/connection';
+import { commitFingerprintOf } from './commitFingerprint';
+import type { DbHeader, FindingCode, HealthReport, InspectMode, IntegrityResult, JournalMode, LockSample, SchemaInfo, TraceCount } from '../../shared/model';
 
 export interface InspectorOptions {
   /** The proxy's error log; omitted: no log section. */
   logPath?: string;
-  /** A lock held across samples this far apart is stuck (DESIGN.md: one second). */
+  /** A lock held across samples this far apart is stuck (docs/DESIGN.md: one second). */
   stuckAfterMs?: number;
   /** SQLite busy timeout for the doctor's own reads: short, so it never queues behind the proxy for long. */
   busyTimeoutMs?: number;
@@ -58,21 +51,13 @@ export interface CheckOptions {
    * How far to look for processes with the files open (locks.ts ScanMode). Default: a
    * full walk for a full check (a user asked) and for this inspector's first look; after
    * that, for a passive one, only the lock holders and the processes seen earlier, since
-   * the poll must not cost more on a machine with more processes (DESIGN.md § Rules 6).
+   * the poll must not cost more on a machine with more processes (docs/DESIGN.md, "Rules", 6).
    */
   scan?: ScanMode;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 250;
 const RELEASED_BY_COMMIT = new Set(['SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE', 'WAL_WRITE']);
-
-/** Changes whenever anyone commits: the DB file (rollback journal) or the -wal (WAL) is written. */
-async function progressMark(dbPath: string): Promise<string> {
-  // Companions sit beside the real file, not beside a symlink to it.
-  const real = await realDbPath(dbPath);
-  const [db, wal] = await Promise.all([statFile(real), statFile(`${real}-wal`)]);
-  return `${db.mtimeMs}:${db.size}:${wal.mtimeMs}:${wal.size}`;
-}
 const DEFAULT_STUCK_MS = 1000;
 
 interface SqlView {
@@ -142,7 +127,7 @@ export class Inspector {
     if (sqlAllowed) {
       try {
         // An exact count scans the whole table: in rollback mode it must not hold SHARED for
-        // that long, so it runs afterwards in short chunks (traces.ts countTraces).
+        // that long, so it runs afterwards in short chunks (countTraces.ts).
         const chunked = opts.countExact === true && header?.wal === false;
         const view = await this.readSql(opts.countExact === true && !chunked);
         if (chunked && view.schema.hasTraces) view.traceCount = { value: await countTraces(dbPath), estimate: false, source: 'count' };
@@ -229,7 +214,7 @@ export class Inspector {
    */
   private async sampleOnce(scan: ScanMode): Promise<LockSample> {
     const sample = await sampleLocks(this.dbPath, { previous: this.previous, stuckAfterMs: this.stuckAfterMs, scan, cache: this.processes });
-    const mark = await progressMark(this.dbPath);
+    const mark = await commitFingerprintOf(this.dbPath);
     if (this.previous && mark !== this.previousMark) {
       for (const l of sample.locks) {
         if (RELEASED_BY_COMMIT.has(l.lock) && l.since < sample.takenAt) {
@@ -246,38 +231,29 @@ export class Inspector {
 
   /** One short read transaction: its lock lives for the few statements inside it. */
   private readSql(countExact: boolean): Promise<SqlView> {
-    return withFileGate(this.dbPath, () =>
-      withConnection(this.dbPath, { readonly: true, busyTimeoutMs: this.busyTimeoutMs }, async (c) => {
-        await c.exec('BEGIN');
-        try {
-          const jm = await c.get<{ journal_mode: string }>('PRAGMA journal_mode');
-          const tables = (await c.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
-          const hasTraces = tables.includes('traces');
-          const traceColumns = hasTraces
-            ? (await c.all<{ name: string }>("SELECT name FROM pragma_table_info('traces')")).map((r) => r.name)
-            : [];
-          const uv = await c.get<{ user_version: number }>('PRAGMA user_version');
-          let traceCount: TraceCount | undefined;
-          if (hasTraces) {
-            if (countExact) {
-              const r = await c.get<{ n: number }>('SELECT count(*) AS n FROM traces');
-              traceCount = { value: r?.n ?? 0, estimate: false, source: 'count' };
-            } else {
-              // max(rowid) walks one b-tree edge: instant at any size. It over-counts only deleted rows.
-              const r = await c.get<{ n: number | null }>('SELECT max(rowid) AS n FROM traces');
-              traceCount = { value: r?.n ?? 0, estimate: true, source: 'max-rowid' };
-            }
-          }
-          return {
-            journalMode: normaliseJournalMode(jm?.journal_mode),
-            schema: { tables, hasTraces, traceColumns, hasFts: tables.includes('traces_fts'), userVersion: uv?.user_version ?? 0 },
-            ...(traceCount ? { traceCount } : {}),
-          };
-        } finally {
-          await c.exec('COMMIT').catch(() => undefined);
+    return readTransaction(this.dbPath, { busyTimeoutMs: this.busyTimeoutMs }, async (c) => {
+      const jm = await c.get<{ journal_mode: string }>('PRAGMA journal_mode');
+      const tables = (await c.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
+      const hasTraces = tables.includes('traces');
+      const traceColumns = hasTraces ? (await c.all<{ name: string }>("SELECT name FROM pragma_table_info('traces')")).map((r) => r.name) : [];
+      const uv = await c.get<{ user_version: number }>('PRAGMA user_version');
+      let traceCount: TraceCount | undefined;
+      if (hasTraces) {
+        if (countExact) {
+          const r = await c.get<{ n: number }>('SELECT count(*) AS n FROM traces');
+          traceCount = { value: r?.n ?? 0, estimate: false, source: 'count' };
+        } else {
+          // max(rowid) walks one b-tree edge: instant at any size. It over-counts only deleted rows.
+          const r = await c.get<{ n: number | null }>('SELECT max(rowid) AS n FROM traces');
+          traceCount = { value: r?.n ?? 0, estimate: true, source: 'max-rowid' };
         }
-      }),
-    );
+      }
+      return {
+        journalMode: normaliseJournalMode(jm?.journal_mode),
+        schema: { tables, hasTraces, traceColumns, hasFts: tables.includes('traces_fts'), userVersion: uv?.user_version ?? 0 },
+        ...(traceCount ? { traceCount } : {}),
+      };
+    });
   }
 }
 
@@ -291,7 +267,9 @@ export class Inspector {
 async function dateWriteLocksByJournal(dbPath: string, sample: LockSample): Promise<void> {
   // Only locks already known to be stuck: dating must never turn a busy proxy's
   // back-to-back transactions into a stuck one, only say how long a stuck one has lasted.
-  const writers = sample.locks.filter((l) => l.stuck && l.file === 'db' && !l.waiting && (l.lock === 'RESERVED' || l.lock === 'PENDING' || l.lock === 'EXCLUSIVE'));
+  const writers = sample.locks.filter(
+    (l) => l.stuck && l.file === 'db' && !l.waiting && (l.lock === 'RESERVED' || l.lock === 'PENDING' || l.lock === 'EXCLUSIVE'),
+  );
   if (!writers.length) return;
   const st = await fs.stat(`${await realDbPath(dbPath)}-journal`).catch(() => undefined);
   const born = st && st.size > 0 && st.birthtimeMs > 0 ? st.birthtimeMs : undefined;

@@ -13,7 +13,10 @@ const RULES: [RegExp, string | ((...m: string[]) => string)][] = [
   // PEM blocks: the whole key.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, MASK],
   // Authorization headers: Bearer / Basic / Token and whatever scheme follows.
-  [/\b(authorization\s*[:=]\s*)(?:"|')?(?:(bearer|basic|token|digest)\s+)?[^\s"',;]+/gi, (_m, head: string, scheme?: string) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`],
+  [
+    /\b(authorization\s*[:=]\s*)(?:"|')?(?:(bearer|basic|token|digest)\s+)?[^\s"',;]+/gi,
+    (_m, head: string, scheme?: string) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`,
+  ],
   [/\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`],
   // user:password@ in URLs (postgres://, https://, redis://…).
   [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@"']+):([^\s@/"']+)@/gi, `$1$2:${MASK}@`],

@@ -7,7 +7,6 @@
 // proxy's port), never by its folder or by words in its arguments: a notebook run
 // from packages/proxy with packages/proxy/.ai-tests/traces.db in its argv is the
 // typical blocker (TRACEFORGE.md § What the proxy's processes look like).
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { HolderKind } from '../../shared/model';
 
@@ -24,8 +23,6 @@ export interface HolderEvidence {
 }
 
 export const PROXY_LABEL = 'TraceForge proxy';
-/** The proxy's port when `.ai-tests/config.yaml` does not set `proxy_port` (TraceForge's default). */
-export const DEFAULT_PROXY_PORT = 8787;
 
 // ---------------------------------------------------------------- tables
 
@@ -70,9 +67,28 @@ const PROXY_PACKAGE = '@traceforge/proxy';
 // node options whose value is the next argument when not written `--opt=value`;
 // without them `node -r x.cjs app.js` would look like it runs x.cjs.
 const NODE_VALUE_OPTS = new Set([
-  '-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--inspect-port', '--debug-port',
-  '--title', '--env-file', '--input-type', '--redirect-warnings', '--openssl-config', '--icu-data-dir', '--diagnostic-dir',
-  '--report-dir', '--report-directory', '--report-filename', '--report-signal', '--watch-path', '--secure-heap',
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '-C',
+  '--conditions',
+  '--inspect-port',
+  '--debug-port',
+  '--title',
+  '--env-file',
+  '--input-type',
+  '--redirect-warnings',
+  '--openssl-config',
+  '--icu-data-dir',
+  '--diagnostic-dir',
+  '--report-dir',
+  '--report-directory',
+  '--report-filename',
+  '--report-signal',
+  '--watch-path',
+  '--secure-heap',
 ]);
 const NODE_EVAL_OPTS = new Set(['-e', '--eval', '-p', '--print']);
 
@@ -186,7 +202,9 @@ function editorOf(exe: string, argv: readonly string[]): string | undefined {
 
 function testRunnerOf(exe: string, words: readonly string[]): string | undefined {
   for (const w of words) {
-    const name = baseName(w).replace(/\.(c|m)?js$/, '').toLowerCase();
+    const name = baseName(w)
+      .replace(/\.(c|m)?js$/, '')
+      .toLowerCase();
     if (TEST_RUNNERS[name]) return TEST_RUNNERS[name];
   }
   if ((exe === 'node' || exe === 'nodejs') && words.includes('--test')) return 'node --test';
@@ -312,7 +330,10 @@ function classifyOther(argv: readonly string[], cwd: string | undefined): { kind
 
   if (SHELLS.has(exe) && args[0] === '-c' && args[1] !== undefined) {
     // pnpm runs a package script through `sh -c "tsx watch src/index.ts"`.
-    const inner = classifyOther(args[1].split(/\s+/).filter((w) => w.length > 0), cwd);
+    const inner = classifyOther(
+      args[1].split(/\s+/).filter((w) => w.length > 0),
+      cwd,
+    );
     if (inner.kind === 'proxy' || inner.kind === 'proxy-launcher') return { kind: 'proxy-launcher', label: `proxy launcher (${exe} -c)` };
     return { kind: 'script', label: `${exe} -c` };
   }
@@ -323,65 +344,4 @@ function classifyOther(argv: readonly string[], cwd: string | undefined): { kind
     return { kind: 'script', label: script ? `${exe} ${baseName(script)}` : `${exe} (interactive)` };
   }
   return { kind: 'other', label: exe ? `${exeName(argv)} process` : 'unknown process' };
-}
-
-// ---------------------------------------------------------------- the proxy's port
-
-/** The folder the proxy runs in: the one holding the database's `.ai-tests` (TRACEFORGE.md § Where the database is). */
-export function proxyDirOf(dbPath: string): string | undefined {
-  const dir = path.dirname(dbPath);
-  return path.basename(dir) === '.ai-tests' ? path.dirname(dir) : undefined;
-}
-
-/** `proxy_port` from the proxy's config.yaml (a top-level key; the schema has no nesting for it). */
-export function parseProxyPort(yaml: string): number | undefined {
-  const m = /^proxy_port\s*:\s*["']?(\d{1,5})["']?\s*(?:#.*)?$/m.exec(yaml);
-  const port = m ? Number(m[1]) : NaN;
-  return port > 0 && port < 65536 ? port : undefined;
-}
-
-/**
- * The port the proxy for `dbPath` listens on. A database outside any `.ai-tests`
- * (TRACEFORGE_SQLITE_PATH) gives no config to read, so TraceForge's default.
- */
-export async function proxyPortFor(dbPaths: readonly string[]): Promise<number> {
-  for (const db of dbPaths) {
-    const dir = proxyDirOf(db);
-    if (!dir) continue;
-    const text = await fsp.readFile(path.join(dir, '.ai-tests', 'config.yaml'), 'utf8').catch(() => undefined);
-    if (text !== undefined) return parseProxyPort(text) ?? DEFAULT_PROXY_PORT;
-  }
-  return DEFAULT_PROXY_PORT;
-}
-
-/** Socket inodes listening (state 0A) on `port` in /proc/net/tcp or tcp6 text. */
-export function parseListeningInodes(text: string, port: number): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== '0A') continue;
-    const local = f[1].split(':');
-    if (parseInt(local[local.length - 1], 16) === port && f[9] !== '0') out.push(f[9]);
-  }
-  return out;
-}
-
-/** Inodes of the sockets listening on `port` in this network namespace. */
-export async function listeningInodes(procRoot: string, port: number): Promise<Set<string>> {
-  const texts = await Promise.all(['tcp', 'tcp6'].map((f) => fsp.readFile(`${procRoot}/net/${f}`, 'utf8').catch(() => '')));
-  return new Set(texts.flatMap((t) => parseListeningInodes(t, port)));
-}
-
-/** Whether `pid` has one of `inodes` among its fds (`socket:[INODE]` links); false when its fds are unreadable. */
-export async function holdsSocket(procRoot: string, pid: number, inodes: ReadonlySet<string>): Promise<boolean> {
-  if (!inodes.size) return false;
-  const dir = `${procRoot}/${pid}/fd`;
-  const fds = await fsp.readdir(dir).catch(() => [] as string[]);
-  for (const fd of fds) {
-    const link = await fsp.readlink(`${dir}/${fd}`).catch(() => '');
-    const m = /^socket:\[(\d+)\]$/.exec(link);
-    if (m && inodes.has(m[1])) return true;
-  }
-  return false;
 }

@@ -7,10 +7,9 @@
 // matters. Everything here reads the file system and /proc only; no SQLite.
 import { promises as fsp, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { classifyHolder, proxyDirOf } from '../locks/processNames';
+import { classifyHolder } from '../locks/processNames';
+import { proxyDirOf } from '../locks/proxyPort';
 import type { CandidateSource, DbCandidate } from '../../shared/proxyModel';
-
-
 
 export interface DiscoverOptions {
   /** Where procfs is mounted; tests point it elsewhere. */
@@ -122,7 +121,9 @@ async function runningProxies(root: string, procRoot: string, deadline: number):
     let argv: string[];
     let cwd: string;
     try {
-      argv = readFileSync(`${base}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+      argv = readFileSync(`${base}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((s) => s.length > 0);
       if (!argv.length || !/node|bun|tsx/.test(argv[0])) continue;
       cwd = readlinkSync(`${base}/cwd`);
     } catch {

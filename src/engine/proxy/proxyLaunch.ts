@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { parseEnviron, PROXY_LOG_RELATIVE, PROXY_PACKAGE_DIR } from './discover';
 import type { ProxyLaunch } from '../../shared/proxyModel';
 
-
 export interface ProxyLaunchOptions {
   /** tracedb.proxy.startCommand: used as it is when set. */
   custom?: string;
@@ -59,12 +58,17 @@ export function proxyLaunch(root: string, proxyDir: string, opts: ProxyLaunchOpt
   const platform = opts.platform ?? process.platform;
   const keepLog = (opts.keepLog ?? true) && platform !== 'win32';
   const logPath = path.join(proxyDir, PROXY_LOG_RELATIVE);
-  const withLog = (cmd: string) =>
-    keepLog ? `mkdir -p ${quote(path.dirname(logPath))} && { ${cmd}; } 2>&1 | tee -a ${quote(logPath)}` : cmd;
+  const withLog = (cmd: string) => (keepLog ? `mkdir -p ${quote(path.dirname(logPath))} && { ${cmd}; } 2>&1 | tee -a ${quote(logPath)}` : cmd);
   const logNote = keepLog ? ` Its output is kept in ${path.relative(root, logPath) || logPath}.` : '';
 
   if (opts.custom?.trim()) {
-    return { command: withLog(opts.custom.trim()), cwd: root, reason: `tracedb.proxy.startCommand: ${opts.custom.trim()}.${logNote}`, script: 'custom', ...(keepLog ? { logPath } : {}) };
+    return {
+      command: withLog(opts.custom.trim()),
+      cwd: root,
+      reason: `tracedb.proxy.startCommand: ${opts.custom.trim()}.${logNote}`,
+      script: 'custom',
+      ...(keepLog ? { logPath } : {}),
+    };
   }
   const pkg = readPackage(proxyDir) ?? readPackage(path.join(root, PROXY_PACKAGE_DIR));
   const pkgDir = readPackage(proxyDir) ? proxyDir : path.join(root, PROXY_PACKAGE_DIR);

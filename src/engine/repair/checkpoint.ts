@@ -57,7 +57,8 @@ export async function checkpoint(dbPath: string, mode: 'PASSIVE' | 'TRUNCATE' = 
       }
     }
   } catch (e) {
-    if (isBusy(e)) throw new DoctorError(`The checkpoint could not start: another checkpoint or a recovery held the lock for ${busyTimeoutMs} ms. Try again in a moment.`);
+    if (isBusy(e))
+      throw new DoctorError(`The checkpoint could not start: another checkpoint or a recovery held the lock for ${busyTimeoutMs} ms. Try again in a moment.`);
     throw new DoctorError(`The checkpoint of ${name} failed: ${(e as Error).message}.`);
   }
   const after = (await statFile(walPath)).size;

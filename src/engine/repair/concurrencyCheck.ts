@@ -10,7 +10,6 @@ import { backupDatabase } from './backup';
 import type { ProgressEvent } from '../../shared/model';
 import type { ConcurrencyResult, WriterSummary } from '../../shared/model';
 
-
 export interface ConcurrencyOptions {
   writers?: number;
   seconds?: number;

@@ -1,4 +1,4 @@
-// RUNBOOK-002 option 1, made safe under load (DESIGN.md § Rules 3).
+// RUNBOOK-002 option 1, made safe under load (docs/DESIGN.md § Rules 3).
 //
 // `PRAGMA journal_mode=WAL` needs an exclusive lock for an instant. With the proxy
 // committing all the time it fails at once with SQLITE_BUSY even with a busy timeout:
@@ -69,10 +69,15 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
 
   const head = await withFileGate(dbPath, () => readHeader(dbPath)).catch((e: NodeJS.ErrnoException) => {
     throw new DoctorError(
-      e.code === 'ENOENT' ? `There is no database at ${dbPath}.` : e.code === 'EISDIR' ? `${dbPath} is a directory, not a database.` : `Cannot read ${dbPath}: ${e.message}.`,
+      e.code === 'ENOENT'
+        ? `There is no database at ${dbPath}.`
+        : e.code === 'EISDIR'
+          ? `${dbPath} is a directory, not a database.`
+          : `Cannot read ${dbPath}: ${e.message}.`,
     );
   });
-  if (!head.header) throw new DoctorError(`${dbPath} is not a healthy SQLite database (${head.problem.kind}); WAL was not enabled. Run Check Health for details.`);
+  if (!head.header)
+    throw new DoctorError(`${dbPath} is not a healthy SQLite database (${head.problem.kind}); WAL was not enabled. Run Check Health for details.`);
 
   const base = { attempts: 0, blockers: [] as Holder[] };
   if (head.header.wal) {
@@ -90,7 +95,9 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
 
   const fsInfo = await filesystemOf(dbPath);
   if (fsInfo?.unsafeForWal && !opts.force) {
-    throw new DoctorError(`WAL was not enabled: ${name} is on ${fsInfo.fsType} (${fsInfo.mountPoint}), where ${fsInfo.reason}. Move the database to a local disk, or force it if you know all its users are on this machine.`);
+    throw new DoctorError(
+      `WAL was not enabled: ${name} is on ${fsInfo.fsType} (${fsInfo.mountPoint}), where ${fsInfo.reason}. Move the database to a local disk, or force it if you know all its users are on this machine.`,
+    );
   }
 
   opts.onProgress?.({ message: 'Switching to WAL…' });
@@ -121,7 +128,7 @@ export async function enableWal(dbPath: string, opts: EnableWalOptions = {}): Pr
     await new Promise((r) => setTimeout(r, MIN_PAUSE_MS + Math.random() * (MAX_PAUSE_MS - MIN_PAUSE_MS)));
   }
 
-  const journalMode = await readJournalMode(dbPath).catch(() => 'unknown' as JournalMode);
+  const journalMode = await readJournalMode(dbPath).catch((): JournalMode => 'unknown');
   const durationMs = Math.round(performance.now() - started);
   if (switched && journalMode === 'wal') {
     // Dates the switch for every later look (CLI or server): lock errors logged before it are history.

@@ -86,7 +86,8 @@ export async function integrityCheck(dbPath: string, opts: IntegrityOptions = {}
     const message = String((e as Error).message);
     // SQLite itself calling the file corrupt is a verdict, not a check that could not run.
     if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return verdict([message], false);
-    if (isBusy(e)) return notRun(`quick_check could not get a read lock on ${name} (${message}): a process holds it; see who in Locks now, then try again.`, false);
+    if (isBusy(e))
+      return notRun(`quick_check could not get a read lock on ${name} (${message}): a process holds it; see who in Locks now, then try again.`, false);
     return notRun(`quick_check could not run on ${name}: ${message}. Nothing about the data is known from this; fix the cause and run it again.`, false);
   }
 }

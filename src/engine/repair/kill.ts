@@ -1,17 +1,23 @@
 // RUNBOOK-002 option 3 ("kill <PID>, be careful!") with the care built in
-// (DESIGN.md § Rules 4): only a process that has this database open right now; never
+// (docs/DESIGN.md § Rules 4): only a process that has this database open right now; never
 // the doctor, its parent (the extension host), VS Code's own processes, or PID 1.
 import { readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { DoctorError } from '../errors';
-import { classifyHolder, sampleLocks } from '../locks/sampleLocks';
+import { classifyHolder } from '../locks/processNames';
+import { sampleLocks } from '../locks/sampleLocks';
 import { parentPidOf, procStatFields } from '../locks/procStat';
 import type { LockSample } from '../../shared/model';
 import type { KillResult, KillSignal, StopProxyResult } from '../../shared/proxyModel';
 
-
 /** Why `pid` may not be killed, or undefined when it may. Pure: the rules in one place. */
-export function refuseKill(pid: number, sample: Pick<LockSample, 'holders'>, protectedPids: readonly number[], selfPid = process.pid, parentPid = process.ppid): string | undefined {
+export function refuseKill(
+  pid: number,
+  sample: Pick<LockSample, 'holders'>,
+  protectedPids: readonly number[],
+  selfPid = process.pid,
+  parentPid = process.ppid,
+): string | undefined {
   if (!Number.isInteger(pid) || pid <= 1) return `PID ${pid} is not a process that may be killed.`;
   if (pid === selfPid) return `PID ${pid} is the doctor itself.`;
   if (pid === parentPid || protectedPids.includes(pid)) return `PID ${pid} is part of VS Code; stopping it would close your editor.`;
@@ -65,7 +71,9 @@ function procInfo(pid: number, procRoot: string): { ppid: number; argv: string[]
     const fields = procStatFields(pid, procRoot);
     if (!fields) return undefined;
     const ppid = parentPidOf(fields);
-    const argv = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+    const argv = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((s) => s.length > 0);
     let cwd: string | undefined;
     try {
       cwd = readlinkSync(`${procRoot}/${pid}/cwd`);
@@ -95,7 +103,6 @@ export function launchersOf(pid: number, protectedPids: readonly number[] = [], 
   return out;
 }
 
-
 /**
  * Restart Proxy's first half: SIGTERM to every proxy process that has `dbPath` open and
  * to their launchers (outermost first, so none restarts the proxy meanwhile), then wait
@@ -108,7 +115,8 @@ export async function stopProxy(dbPath: string, protectedPids: readonly number[]
   const targets: { pid: number; label: string }[] = [];
   for (const p of proxies) {
     for (const l of launchersOf(p.pid, protectedPids, procRoot).reverse()) {
-      if (!targets.some((t) => t.pid === l)) targets.push({ pid: l, label: `the proxy's launcher (${(procInfo(l, procRoot)?.argv ?? []).slice(0, 4).join(' ')})` });
+      if (!targets.some((t) => t.pid === l))
+        targets.push({ pid: l, label: `the proxy's launcher (${(procInfo(l, procRoot)?.argv ?? []).slice(0, 4).join(' ')})` });
     }
     targets.push({ pid: p.pid, label: p.label });
   }

@@ -57,13 +57,10 @@ function wrap(db: sqlite3.Database): Connection {
   let closed: Promise<void> | undefined;
   return {
     raw: db,
-    all: (sql, params = []) =>
-      new Promise((res, rej) => db.all(sql, params, (e: Error | null, rows: unknown[]) => (e ? rej(e) : res(rows as never)))),
-    get: (sql, params = []) =>
-      new Promise((res, rej) => db.get(sql, params, (e: Error | null, row: unknown) => (e ? rej(e) : res(row as never)))),
+    all: (sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e: Error | null, rows: unknown[]) => (e ? rej(e) : res(rows as never)))),
+    get: (sql, params = []) => new Promise((res, rej) => db.get(sql, params, (e: Error | null, row: unknown) => (e ? rej(e) : res(row as never)))),
     exec: (sql) => new Promise((res, rej) => db.exec(sql, (e: Error | null) => (e ? rej(e) : res()))),
-    close: () =>
-      (closed ??= new Promise((res, rej) => db.close((e: Error | null) => (e ? rej(e) : res())))),
+    close: () => (closed ??= new Promise((res, rej) => db.close((e: Error | null) => (e ? rej(e) : res())))),
   };
 }
 
@@ -109,4 +106,14 @@ export function startBackupInto(dest: Connection, sourcePath: string): Promise<S
   return new Promise((resolve, reject) => {
     const b = (dest.raw as unknown as RawBackupApi).backup(sourcePath, 'main', 'main', false, (err) => (err ? reject(err) : resolve(b)));
   });
+}
+
+/** Copies up to `pages` pages (-1: all that remain) in one step. */
+export function stepBackup(b: SqliteBackup, pages: number): Promise<void> {
+  return new Promise((res, rej) => b.step(pages, (err) => (err ? rej(err) : res())));
+}
+
+/** Ends the backup and releases its hold on both files; never throws. */
+export function finishBackup(b: SqliteBackup): Promise<void> {
+  return new Promise<void>((r) => b.finish(() => r()));
 }

@@ -32,7 +32,14 @@ export class NotRegularFileError extends DoctorError {
 }
 
 /** What a non-regular file is, in words; undefined for a regular file. */
-export function specialKindOf(st: { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string | undefined {
+export function specialKindOf(st: {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string | undefined {
   if (st.isFile()) return undefined;
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a named pipe (FIFO)';

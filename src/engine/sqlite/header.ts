@@ -1,6 +1,6 @@
 // Reads what the 100-byte SQLite header says without opening a SQLite connection:
 // the passive poll must not take even a SHARED lock on a rollback-journal database
-// (DESIGN.md § Rules 1), and these bytes already say WAL or not, page size, page
+// (docs/DESIGN.md, "Rules", 1), and these bytes already say WAL or not, page size, page
 // count, freelist and the change counter.
 import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -11,10 +11,7 @@ export const HEADER_SIZE = 100;
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export type HeaderProblem =
-  | { kind: 'empty' }
-  | { kind: 'not-a-database'; detail: string }
-  | { kind: 'truncated'; detail: string }
-  | { kind: 'corrupt'; detail: string };
+  { kind: 'empty' } | { kind: 'not-a-database'; detail: string } | { kind: 'truncated'; detail: string } | { kind: 'corrupt'; detail: string };
 
 export type HeaderRead = { header: DbHeader; problem?: undefined } | { header?: undefined; problem: HeaderProblem };
 
@@ -122,7 +119,10 @@ export async function readHeader(path: string): Promise<HeaderRead & { fileSize:
       if (h.pageCountValid && st.size < h.pageCount * h.pageSize) {
         return {
           fileSize: st.size,
-          problem: { kind: 'truncated', detail: `${st.size} bytes, but the header says ${h.pageCount} pages of ${h.pageSize} bytes (${h.pageCount * h.pageSize})` },
+          problem: {
+            kind: 'truncated',
+            detail: `${st.size} bytes, but the header says ${h.pageCount} pages of ${h.pageSize} bytes (${h.pageCount * h.pageSize})`,
+          },
         };
       }
       if (st.size % h.pageSize !== 0) {

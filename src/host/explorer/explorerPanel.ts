@@ -1,11 +1,12 @@
 // The trace explorer panel: one per database (reopening reveals it), restored after a
-// reload by a serializer. The host is the only thing the webview talks to; it validates
-// every message and forwards data requests to the doctor server.
+// reload by a serializer. The host is the only thing the webview talks to; it checks
+// every message (webviewHost.ts) and forwards data requests to the doctor server.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../../shared/webviewProtocol';
+import { explorerProtocol, type ExplorerCommands, type ExplorerNotifications, type ExplorerRequests, type HostMessage } from '../../shared/webviewProtocol';
 import * as proto from '../../shared/protocol';
 import type { Ctx } from '../ctx';
+import { WebviewHost } from '../webviewHost';
 import { traceUri } from './traceDocuments';
 
 interface PanelState {
@@ -18,6 +19,7 @@ export class ExplorerPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private sentCount?: number;
+  private readonly rpc: WebviewHost<ExplorerRequests, ExplorerCommands, ExplorerNotifications>;
 
   static createOrShow(ctx: Ctx, dbPath: string): ExplorerPanel {
     const open = ExplorerPanel.panels.get(dbPath);
@@ -25,7 +27,12 @@ export class ExplorerPanel implements vscode.Disposable {
       open.panel.reveal();
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(ExplorerPanel.viewType, vscode.l10n.t('Traces · {0}', path.basename(dbPath)), vscode.ViewColumn.Active, ExplorerPanel.options(ctx));
+    const panel = vscode.window.createWebviewPanel(
+      ExplorerPanel.viewType,
+      vscode.l10n.t('Traces · {0}', path.basename(dbPath)),
+      vscode.ViewColumn.Active,
+      ExplorerPanel.options(ctx),
+    );
     return new ExplorerPanel(ctx, panel, dbPath);
   }
 
@@ -57,24 +64,53 @@ export class ExplorerPanel implements vscode.Disposable {
     readonly dbPath: string,
   ) {
     ExplorerPanel.panels.set(dbPath, this);
+    this.rpc = new WebviewHost({
+      name: 'Trace explorer',
+      protocol: explorerProtocol,
+      // Each webview request is one doctor server request on this panel's database.
+      requests: {
+        query: (params) => ctx.request(proto.traces, { ...params, dbPath }),
+        detail: ({ traceId }) => ctx.request(proto.trace, { dbPath, id: traceId }),
+        field: ({ traceId, field }) => ctx.request(proto.traceField, { dbPath, id: traceId, field }),
+        count: ({ filter }) => ctx.request(proto.traceCount, { dbPath, filter }),
+        choices: () => ctx.request(proto.filterChoices, { dbPath }),
+      },
+      commands: {
+        ready: () => {
+          this.ready = true;
+          this.sentCount = this.traceCount();
+          this.rpc.notify('init', { dbName: path.basename(dbPath), dbPath, traceCount: this.sentCount });
+        },
+        copy: async ({ text }) => {
+          await vscode.env.clipboard.writeText(text);
+          void vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard'), 2000);
+        },
+        openJson: async ({ traceId }) => {
+          const doc = await vscode.workspace.openTextDocument(traceUri(dbPath, traceId));
+          await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+        },
+      },
+      post: (m) => this.post(m),
+      warn: (message) => ctx.log.warn(message),
+    });
     // Only while an explorer is open does the server send dataChanged (its pill).
     ctx.setInterest({ data: true });
     panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'tracedb.svg');
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.rpc.receive(m)),
       // Forwarded as a mark only: the webview queries nothing until the user asks.
       // From the context's one subscription: a panel's own would replace every other panel's.
       ctx.onDataChanged((p) => {
-        if (p.dbPath === dbPath) this.post({ type: 'didChangeData', traceCount: this.traceCount() });
+        if (p.dbPath === dbPath) this.rpc.notify('didChangeData', { traceCount: this.traceCount() });
       }),
       ctx.store.onDidChange((e) => {
         if (e && e.dbPath !== dbPath) return;
         const n = this.traceCount();
         if (n === undefined || n === this.sentCount) return;
         this.sentCount = n;
-        this.post({ type: 'didChangeTraceCount', traceCount: n });
+        this.rpc.notify('didChangeTraceCount', { traceCount: n });
       }),
     );
   }
@@ -88,66 +124,19 @@ export class ExplorerPanel implements vscode.Disposable {
     if (this.ready) void this.panel.webview.postMessage(m);
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    if (!isWebviewMessage(raw)) {
-      this.ctx.log.warn(`Trace explorer: dropped an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    const m: WebviewMessage = raw;
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.sentCount = this.traceCount();
-        this.post({ type: 'init', dbName: path.basename(this.dbPath), dbPath: this.dbPath, traceCount: this.sentCount });
-        return;
-      case 'copy':
-        await vscode.env.clipboard.writeText(m.text);
-        void vscode.window.setStatusBarMessage(vscode.l10n.t('Copied to the clipboard'), 2000);
-        return;
-      case 'openJson': {
-        const doc = await vscode.workspace.openTextDocument(traceUri(this.dbPath, m.traceId));
-        await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-        return;
-      }
-      default:
-        return this.answer(m);
-    }
-  }
-
-  private async answer(m: Extract<WebviewMessage, { id: number }>): Promise<void> {
-    const dbPath = this.dbPath;
-    try {
-      let result: unknown;
-      switch (m.type) {
-        case 'query':
-          result = await this.ctx.request(proto.traces, { ...m.params, dbPath });
-          break;
-        case 'detail':
-          result = await this.ctx.request(proto.trace, { dbPath, id: m.traceId });
-          break;
-        case 'field':
-          result = await this.ctx.request(proto.traceField, { dbPath, id: m.traceId, field: m.field });
-          break;
-        case 'count':
-          result = await this.ctx.request(proto.traceCount, { dbPath, filter: m.filter });
-          break;
-        case 'choices':
-          result = await this.ctx.request(proto.filterChoices, { dbPath });
-          break;
-      }
-      this.post({ type: 'response', id: m.id, ok: true, result });
-    } catch (e) {
-      this.post({ type: 'response', id: m.id, ok: false, error: (e as Error).message });
-    }
-  }
-
   private html(): string {
     const webview = this.panel.webview;
     const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'explorer.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'explorer.css'));
     // No inline script, no network, no frames: trace content can never become code.
-    const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`, `img-src ${webview.cspSource}`, `font-src ${webview.cspSource}`].join('; ');
+    const csp = [
+      `default-src 'none'`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
     return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -44,7 +44,7 @@ export class DatabaseChoice {
       folderUri,
       dbPath,
       ...(explicitLog ? { logPath: path.resolve(root, explicitLog) } : found.logPath ? { logPath: found.logPath } : {}),
-      logExists: explicitLog ? true : found.logExists ?? false,
+      logExists: explicitLog ? true : (found.logExists ?? false),
     });
 
     const setting = databaseSetting(folder.uri);
@@ -59,7 +59,15 @@ export class DatabaseChoice {
     if (kept?.exists) return { ...withLog(kept.dbPath, kept), candidates, chosenBy: 'remembered' };
     if (remembered && !kept) {
       // A file picked by hand (outside the usual places) stays chosen while it exists.
-      const custom = { dbPath: remembered, source: 'found' as const, exists: true, openByProxy: [], proxyDir: path.dirname(path.dirname(remembered)), logPath: path.join(path.dirname(path.dirname(remembered)), 'logs', 'proxy.log'), logExists: false };
+      const custom = {
+        dbPath: remembered,
+        source: 'found' as const,
+        exists: true,
+        openByProxy: [],
+        proxyDir: path.dirname(path.dirname(remembered)),
+        logPath: path.join(path.dirname(path.dirname(remembered)), 'logs', 'proxy.log'),
+        logExists: false,
+      };
       return { ...withLog(remembered, custom), candidates: [custom, ...candidates], chosenBy: 'remembered' };
     }
     const best = candidates[0];

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HealthReport } from '../../shared/protocol';
 import type { ResolvedDatabase } from './databaseChoice';
-import type { DbEntry } from './presentation';
+import type { DbEntry } from './dbEntry';
 
 export class HealthStore implements vscode.Disposable {
   private entries = new Map<string, DbEntry>();
@@ -22,22 +22,26 @@ export class HealthStore implements vscode.Disposable {
       next.set(t.folderUri, { ...t, folderName, report: old?.dbPath === t.dbPath ? old.report : undefined });
     }
     this.entries = next;
-    void vscode.commands.executeCommand('setContext', 'tracedb.hasDatabase', this.hasDatabase());
-    this.changed.fire(undefined);
+    this.fireChange(undefined);
   }
 
   update(folderUri: string, report: HealthReport): void {
-    const e = this.entries.get(folderUri) ?? [...this.entries.values()].find((x) => x.dbPath === report.path);
-    if (!e) return;
-    e.report = report;
+    const entry = this.entries.get(folderUri) ?? [...this.entries.values()].find((x) => x.dbPath === report.path);
+    if (!entry) return;
+    entry.report = report;
+    this.fireChange(entry);
+  }
+
+  /** Every change also updates the context key that hides the welcome view (package.json viewsWelcome). */
+  private fireChange(entry: DbEntry | undefined): void {
     void vscode.commands.executeCommand('setContext', 'tracedb.hasDatabase', this.hasDatabase());
-    this.changed.fire(e);
+    this.changed.fire(entry);
   }
 
   /** True once the server has reported on every watched database (and there is at least one). */
   reported(): boolean {
     const all = this.all();
-    return all.length > 0 && all.every((e) => e.report !== undefined);
+    return all.length > 0 && all.every((entry) => entry.report !== undefined);
   }
 
   all(): DbEntry[] {
@@ -45,12 +49,12 @@ export class HealthStore implements vscode.Disposable {
   }
 
   byDbPath(dbPath: string): DbEntry | undefined {
-    return this.all().find((e) => e.dbPath === dbPath);
+    return this.all().find((entry) => entry.dbPath === dbPath);
   }
 
   /** True when at least one folder's DB exists (a missing file is not a database). */
   hasDatabase(): boolean {
-    return this.all().some((e) => e.report && e.report.unreachableReason !== 'missing');
+    return this.all().some((entry) => entry.report && entry.report.unreachableReason !== 'missing');
   }
 
   dispose(): void {

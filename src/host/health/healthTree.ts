@@ -2,9 +2,11 @@
 // problem node carrying its fixes as inline actions (package.json menus match the
 // node's contextValue).
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../shared/commandIds';
 import type { Ctx } from '../ctx';
 import type { HealthStore } from './healthStore';
-import { folderLabel, treeModel, type DbEntry, type TreeNodeModel } from './presentation';
+import type { DbEntry } from './dbEntry';
+import { folderLabel, treeModel, type TreeNodeModel } from './treeModel';
 
 type Node = { kind: 'db'; entry: DbEntry } | { kind: 'item'; model: TreeNodeModel };
 
@@ -19,7 +21,7 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     // Refresh only when what the tree shows changed: a refresh re-resolves every node, and
     // a busy proxy would otherwise make rows jump and twisties blink on every report.
     this.subscription = store.onDidChange(() => {
-      const model = JSON.stringify(this.store.all().map((e) => [e.dbPath, e.candidates?.length, treeModel(e)]));
+      const model = JSON.stringify(this.store.all().map((entry) => [entry.dbPath, entry.candidates?.length, treeModel(entry)]));
       if (model === this.lastModel) return;
       this.lastModel = model;
       this.changed.fire(undefined);
@@ -27,7 +29,7 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 
   getChildren(node?: Node): Node[] {
-    const entries = this.store.all().filter((e) => !e.report || e.report.unreachableReason !== 'missing');
+    const entries = this.store.all().filter((entry) => !entry.report || entry.report.unreachableReason !== 'missing');
     if (!node) {
       // One folder: its sections at the top. Several: one root per folder.
       if (entries.length === 1) return treeModel(entries[0]).map((model) => ({ kind: 'item', model }));
@@ -46,14 +48,18 @@ export class HealthTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
       return item;
     }
     const m = node.model;
-    const state = m.children ? (m.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None;
+    const state = m.children
+      ? m.expanded
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
     const item = new vscode.TreeItem(m.label, state);
     item.id = m.id;
     item.description = m.description;
     item.iconPath = new vscode.ThemeIcon(m.icon, m.color ? new vscode.ThemeColor(m.color) : undefined);
     if (m.tooltip) item.tooltip = new vscode.MarkdownString().appendText(m.tooltip);
     item.contextValue = m.contextValue;
-    if (m.candidate) item.command = { command: 'tracedb.chooseDatabase', title: vscode.l10n.t('Watch This Database'), arguments: [{ candidate: m.candidate }] };
+    if (m.candidate) item.command = { command: COMMANDS.chooseDatabase, title: vscode.l10n.t('Watch This Database'), arguments: [{ candidate: m.candidate }] };
     return item;
   }
 

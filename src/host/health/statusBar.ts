@@ -1,8 +1,9 @@
 // The status bar item: healthy, not-WAL warning, or lock/corruption error. A click
 // opens the fixes that apply (tracedb.showFixes).
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../shared/commandIds';
 import type { HealthStore } from './healthStore';
-import { statusModel } from './presentation';
+import { statusModel } from './statusModel';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('tracedb.status', vscode.StatusBarAlignment.Left, 100);
@@ -10,7 +11,7 @@ export class StatusBar implements vscode.Disposable {
 
   constructor(private readonly store: HealthStore) {
     this.item.name = vscode.l10n.t('Trace DB Doctor');
-    this.item.command = 'tracedb.showFixes';
+    this.item.command = COMMANDS.showFixes;
     this.subscription = store.onDidChange(() => this.render());
     this.render();
   }
@@ -31,18 +32,29 @@ export class StatusBar implements vscode.Disposable {
     }
     this.item.text = m.text;
     this.item.backgroundColor =
-      m.level === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : m.level === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      m.level === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : m.level === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    // The only commands the trusted tooltip may run are the ones it links to.
+    const links: [icon: string, title: string, command: string][] = [
+      ['tools', vscode.l10n.t('Show Fixes'), COMMANDS.showFixes],
+      ['refresh', vscode.l10n.t('Check Health'), COMMANDS.checkHealth],
+      ['list-flat', vscode.l10n.t('Open Trace Explorer'), COMMANDS.openExplorer],
+      ['copy', vscode.l10n.t('Copy Report'), COMMANDS.copyReport],
+    ];
     const tip = new vscode.MarkdownString(
       [
         `**${vscode.l10n.t('Trace DB Doctor')}**`,
         '',
         ...m.tooltip,
         '',
-        `[$(tools) ${vscode.l10n.t('Show Fixes')}](command:tracedb.showFixes) · [$(refresh) ${vscode.l10n.t('Check Health')}](command:tracedb.checkHealth) · [$(list-flat) ${vscode.l10n.t('Open Trace Explorer')}](command:tracedb.openExplorer) · [$(copy) ${vscode.l10n.t('Copy Report')}](command:tracedb.copyReport)`,
+        links.map(([icon, title, command]) => `[$(${icon}) ${title}](command:${command})`).join(' · '),
       ].join('\n'),
       true,
     );
-    tip.isTrusted = { enabledCommands: ['tracedb.showFixes', 'tracedb.checkHealth', 'tracedb.openExplorer', 'tracedb.copyReport'] };
+    tip.isTrusted = { enabledCommands: links.map(([, , command]) => command) };
     this.item.tooltip = tip;
     this.item.accessibilityInformation = { label: m.text.replace(/\$\([^)]*\)\s*/g, '') };
     this.item.show();

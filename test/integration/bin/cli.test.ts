@@ -13,8 +13,8 @@ function cli(args: string[], opts: SpawnOptions = {}): Promise<{ code: number; s
     const child = spawn(process.execPath, [CLI, ...args], { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
@@ -148,7 +148,10 @@ describe('CLI tracedb-doctor', () => {
     assert.equal(j.rows.length, 5);
     assert.equal(j.hasMore, true);
     assert.equal(j.cursor.rowid, j.rows[4].rowid);
-    assert.ok(j.rows.every((x: { timestamp: string }, i: number) => i === 0 || x.timestamp <= j.rows[i - 1].timestamp), 'newest first');
+    assert.ok(
+      j.rows.every((x: { timestamp: string }, i: number) => i === 0 || x.timestamp <= j.rows[i - 1].timestamp),
+      'newest first',
+    );
     const errors = JSON.parse((await cli(['traces', db, '--status', 'error', '--model', 'gpt-4o', '--limit', '200', '--json'])).stdout);
     assert.ok(errors.rows.length > 0 && errors.rows.every((x: { status: string; model: string }) => x.status === 'error' && x.model === 'gpt-4o'));
     // Not in WAL mode a latency sort is bounded, and says so.
@@ -157,7 +160,13 @@ describe('CLI tracedb-doctor', () => {
     assert.match(slow.notice, /not in WAL mode/);
     const text = await cli(['traces', db, '--search', 'Answer', '--session', 'sess-1', '--endpoint', '/v1/chat/completions', '--limit', '3']);
     assert.equal(text.code, 0, text.stderr);
-    assert.ok(text.stdout.trim().split('\n').every((l) => /^\d{4}-\d\d-\d\dT.*sess|^No traces match\.$/.test(l) || !/sess/.test(l)), text.stdout);
+    assert.ok(
+      text.stdout
+        .trim()
+        .split('\n')
+        .every((l) => /^\d{4}-\d\d-\d\dT.*sess|^No traces match\.$/.test(l) || !/sess/.test(l)),
+      text.stdout,
+    );
     const bad = await cli(['traces', db, '--sort', 'speed']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--sort takes time or latency or tokens/);

@@ -15,12 +15,14 @@ const CLI = path.join(REPO, 'dist', 'cli.js');
 
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [CLI, ...args], { cwd }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 describe('CLI: the database and log found as the proxy finds them', () => {
-  it('the CLI, run from the repository root with no DB given, checks packages/proxy\'s DB and counts its pretty log\'s events', async () => {
+  it("the CLI, run from the repository root with no DB given, checks packages/proxy's DB and counts its pretty log's events", async () => {
     assert.ok(fs.existsSync(CLI), 'dist/cli.js is built by `npm run build` (npm test builds first)');
     const repo = writeTraceforgeRepo(tempDir('traceforge-'));
     await createTraceDb(repo.db, { rows: 5, journalMode: 'wal' });

@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copyBigTraceDb } from '../../fixtures/bigDb';
-import { countTraces, getTrace, listTraces } from '../../../src/engine/traces/traces';
+import { countTraces } from '../../../src/engine/traces/countTraces';
+import { listTraces } from '../../../src/engine/traces/listTraces';
+import { getTrace } from '../../../src/engine/traces/traceDetail';
 import type { TracePageParams } from '../../../src/shared/traceModel';
 import { openFixtureDb, REPO, sleep, startActor, tempDir, type WriterSummary } from '../../support/helpers';
 
@@ -29,7 +31,7 @@ function cliTraces(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, 'traces', ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => (stdout += d));
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout }));
   });
 }
@@ -54,11 +56,14 @@ async function explorerLoop(db: string, until: number, stats: QueryStats, pauseM
     ['fts search', () => listTraces(db, { limit: 50, filter: { search: 'write-ahead' } })],
     ['fts + model', () => listTraces(db, { limit: 50, filter: { search: 'Answer', model: 'llama-3.1-70b' } } satisfies TracePageParams)],
     ['detail', () => getTrace(db, first.rows[3].id)],
-    ['cli latency sort', async () => {
-      const r = await cliTraces([db, '--sort', 'latency', '--limit', '20']);
-      if (r.code !== 0) throw new Error(`cli exit ${r.code}`);
-      return JSON.parse(r.stdout);
-    }],
+    [
+      'cli latency sort',
+      async () => {
+        const r = await cliTraces([db, '--sort', 'latency', '--limit', '20']);
+        if (r.code !== 0) throw new Error(`cli exit ${r.code}`);
+        return JSON.parse(r.stdout);
+      },
+    ],
   ];
   let counted = false;
   for (let i = 0; Date.now() < until; i++) {
@@ -122,10 +127,15 @@ describe('explorer on a rollback-journal DB beside a busy proxy (757 MiB, real p
     await explorerLoop(db, Date.now() + RUN_MS, stats, 150);
     const w = (await writer.stop())!;
     const runs = Object.values(stats.runs).reduce((n, xs) => n + xs.length, 0);
-    console.log(`      no busy timeout: ${summarize(w)} of ${w.attempts} attempts, beside ${runs} explorer requests${stats.errors.length ? `; explorer errors: ${stats.errors.join(' | ')}` : ''}`);
+    console.log(
+      `      no busy timeout: ${summarize(w)} of ${w.attempts} attempts, beside ${runs} explorer requests${stats.errors.length ? `; explorer errors: ${stats.errors.join(' | ')}` : ''}`,
+    );
     for (const [name, xs] of Object.entries(stats.runs)) console.log(`      ${name}: ${xs.length} runs, median ${pct(xs, 0.5)} ms, max ${pct(xs, 1)} ms`);
     // A request may time out (500 ms) behind a commit that fsyncs slowly on a loaded disk: said, never hung.
-    assert.ok(stats.errors.every((e) => /locked right now/.test(e)), stats.errors.join('\n'));
+    assert.ok(
+      stats.errors.every((e) => /locked right now/.test(e)),
+      stats.errors.join('\n'),
+    );
     // Physics, not a bound: without a busy handler any commit that lands while one of our
     // statements holds SHARED fails at once; the figure is reported, not asserted to be 0.
     assert.ok(w.committed.length > 0);

@@ -64,7 +64,11 @@ function listing(dir: string): string[] {
 /** Nothing half-written anywhere, and every file that looks like a backup is a sound database. */
 async function assertNoDebris(dbDir: string): Promise<void> {
   const names = listing(dbDir);
-  assert.deepEqual(names.filter((n) => /\.partial|\.tracedb-check-/.test(n)), [], names.join(', '));
+  assert.deepEqual(
+    names.filter((n) => /\.partial|\.tracedb-check-/.test(n)),
+    [],
+    names.join(', '),
+  );
   for (const n of names.filter((x) => /^backups\/.*\.db$/.test(x))) {
     const p = path.join(dbDir, n);
     const head = Buffer.alloc(16);
@@ -191,7 +195,9 @@ describe('fault injection: a disk too full for the copy', function () {
     const r = isRoot ? spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir]) : undefined;
     if (!r || r.status !== 0) {
       // The one allowed skip: a small filesystem needs mount, which only root (or a privileged container) may do.
-      console.log(`      skipped: cannot mount a tmpfs here (${isRoot ? String(r?.stderr).trim() : 'not root'}); the full-disk behaviour is untested on this machine`);
+      console.log(
+        `      skipped: cannot mount a tmpfs here (${isRoot ? String(r?.stderr).trim() : 'not root'}); the full-disk behaviour is untested on this machine`,
+      );
       this.skip();
     }
     mnt = dir;
@@ -250,7 +256,17 @@ describe('fault injection: a disk too full for the copy', function () {
 
 describe('special files: every command answers promptly with a clear message', function () {
   this.timeout(180000);
-  const COMMANDS = [['check'], ['check', '--passive'], ['check', '--integrity'], ['enable-wal'], ['enable-wal', '--backup'], ['holders'], ['checkpoint'], ['checkpoint', '--truncate'], ['backup']];
+  const COMMANDS = [
+    ['check'],
+    ['check', '--passive'],
+    ['check', '--integrity'],
+    ['enable-wal'],
+    ['enable-wal', '--backup'],
+    ['holders'],
+    ['checkpoint'],
+    ['checkpoint', '--truncate'],
+    ['backup'],
+  ];
   const targets: Record<string, { path: string; message: RegExp }> = {};
 
   before(function () {
@@ -290,7 +306,7 @@ describe('special files: every command answers promptly with a clear message', f
   it('trace queries refuse a FIFO, /dev/zero and a directory at once', async () => {
     // In a child process: a query stuck on a FIFO pins a libuv thread, which would keep
     // this test process from ever exiting instead of failing one test.
-    const script = `require(${JSON.stringify(path.join(REPO, 'src/engine/traces/traces.ts'))}).readTraces(process.argv[1], async () => 'read').then((v) => console.log('resolved ' + v), (e) => console.log(e.message))`;
+    const script = `require(${JSON.stringify(path.join(REPO, 'src/engine/traces/readTraces.ts'))}).readTraces(process.argv[1], async () => 'read').then((v) => console.log('resolved ' + v), (e) => console.log(e.message))`;
     for (const kind of ['fifo', '/dev/zero', 'directory', 'symlink loop']) {
       const t0 = Date.now();
       const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script, targets[kind].path], { cwd: REPO, timeout: 15000, encoding: 'utf8' });

@@ -103,7 +103,13 @@ describe('repairs at scale: 200,000 traces, a writer at 50/s (issue 9)', functio
     const switching = messages.indexOf('Switching to WAL…');
     const backingUp = messages.findIndex((m) => m.startsWith('Backing up (WAL snapshot, the proxy is not paused)…'));
     assert.ok(switching >= 0 && backingUp > switching, `stages out of order: ${messages.join(' | ')}`);
-    report('enableWal --backup', { totalMs: ms, attempts: r.attempts, writerCommits: summary.committed.length, writerP99Ms: summary.p99, writerMaxMs: Math.round(summary.max) });
+    report('enableWal --backup', {
+      totalMs: ms,
+      attempts: r.attempts,
+      writerCommits: summary.committed.length,
+      writerP99Ms: summary.p99,
+      writerMaxMs: Math.round(summary.max),
+    });
   });
 
   it('backup of a rollback-journal DB: one pass under SHARED, within the busy timeout; the writer never fails', async () => {
@@ -118,7 +124,13 @@ describe('repairs at scale: 200,000 traces, a writer at 50/s (issue 9)', functio
     assert.equal(await quickCheck(r.path), 'ok');
     assert.equal(path.dirname(r.path), path.join(path.dirname(db), 'backups'));
     assert.deepEqual(fs.readdirSync(path.dirname(r.path)), [path.basename(r.path)]);
-    report('backup (rollback)', { durationMs: r.durationMs, pauseMs: r.pauseMs, estimatedPauseMs: r.estimatedPauseMs, writerMaxMs: Math.round(summary.max), writerP99Ms: summary.p99 });
+    report('backup (rollback)', {
+      durationMs: r.durationMs,
+      pauseMs: r.pauseMs,
+      estimatedPauseMs: r.estimatedPauseMs,
+      writerMaxMs: Math.round(summary.max),
+      writerP99Ms: summary.p99,
+    });
   });
 
   it('backup of a WAL DB: from a snapshot; the writer never waits on it', async () => {
@@ -143,7 +155,9 @@ describe('repairs at scale: 200,000 traces, a writer at 50/s (issue 9)', functio
   it('refuses a rollback-mode backup whose pause would be too long, saying what to do instead', async () => {
     const big = await ensureBigTraceDb();
     const out = path.join(tempDir(), 'b.db');
-    await assert.rejects(backupDatabase(big.path, { out, maxPauseMs: 100 }), (e: Error) => /pause the proxy's writes for about .* Enable WAL first/.test(e.message));
+    await assert.rejects(backupDatabase(big.path, { out, maxPauseMs: 100 }), (e: Error) =>
+      /pause the proxy's writes for about .* Enable WAL first/.test(e.message),
+    );
     assert.equal(fs.existsSync(out), false);
     assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
   });

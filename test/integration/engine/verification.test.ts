@@ -5,11 +5,16 @@ import { concurrencyCheck } from '../../../src/engine/repair/concurrencyCheck';
 import { REPO, sha256, traceWorkspace } from '../../support/helpers';
 
 describe('verification: concurrent writers on a copy', () => {
-  it('several writer processes with the long-term fix\'s settings see no busy error; the live DB is untouched', async () => {
+  it("several writer processes with the long-term fix's settings see no busy error; the live DB is untouched", async () => {
     const { db } = await traceWorkspace({ rows: 200 });
     const hash = sha256(db);
     const progress: string[] = [];
-    const r = await concurrencyCheck(db, { writers: 3, seconds: 1, writerScript: path.join(REPO, 'dist', 'writer.js'), onProgress: (e) => progress.push(e.message) });
+    const r = await concurrencyCheck(db, {
+      writers: 3,
+      seconds: 1,
+      writerScript: path.join(REPO, 'dist', 'writer.js'),
+      onProgress: (e) => progress.push(e.message),
+    });
     assert.equal(r.ok, true, r.message);
     assert.equal(r.busyErrors, 0);
     assert.ok(r.commits > 50, `commits ${r.commits}`);

@@ -47,7 +47,11 @@ describe('storage lint over LSP', () => {
     await server.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: doc.getText() } });
     const d = await waitFor('diagnostics', () => ((diags.get(uri)?.length ?? 0) > 0 ? diags.get(uri) : undefined), 10000);
     assert.ok(d.some((x) => x.code === 'no-wal'));
-    const actions = (await server.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d[0].range, context: { diagnostics: d } })) as CodeAction[];
+    const actions = (await server.conn.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: d[0].range,
+      context: { diagnostics: d },
+    })) as CodeAction[];
     const preferred = actions.find((a) => a.isPreferred);
     assert.ok(preferred, JSON.stringify(actions.map((a) => a.title)));
     assert.equal(preferred.title, 'Add the missing SQLite pragmas (RUNBOOK-002)');
@@ -59,7 +63,7 @@ describe('storage lint over LSP', () => {
     await server.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
   });
 
-  it('the client command\'s edits for a file on disk: the whole fix, or the timeout alone', async () => {
+  it("the client command's edits for a file on disk: the whole fix, or the timeout alone", async () => {
     const file = path.join(root, 'packages', 'proxy', 'src', 'storage-sqlite.ts');
     const uri = `file://${file}`;
     const only = await server.conn.sendRequest(proto.storageFixEdits, { uri, only: 'busyTimeout' });

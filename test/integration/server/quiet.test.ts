@@ -1,4 +1,4 @@
-// "Quiet when healthy" (DESIGN.md § Rules 6) against the server over real IPC: a proxy
+// "Quiet when healthy" (docs/DESIGN.md § Rules 6) against the server over real IPC: a proxy
 // writing to a healthy DB is not a stream of health changes, while a lock held by another
 // process still shows within 2 s and a stuck writer within 3 s (correctness bounds with
 // slack; what it costs is measured by `npm run bench -- quiet`, not asserted here).
@@ -29,18 +29,18 @@ function startProxyWriter(entry: string, cwd: string, db: string, rate: number):
   const child = spawn(process.execPath, [entry, 'writer', db, '--rate', String(rate), '--busy-timeout', '5000'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`writer not ready: ${err}`)), 20000);
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       if (/^ready \d+$/m.test(out)) {
         clearTimeout(timer);
         resolve({
           pid: child.pid!,
           async stop() {
-            child.stdin!.end();
+            child.stdin.end();
             await exited;
           },
         });
@@ -73,7 +73,10 @@ describe('quiet when healthy: the server over IPC', function () {
       const data = server.data.length;
       await sleep(10_000);
       const after = forDb(db).slice(before);
-      assert.ok(after.length <= 2, `healthChanged ${after.length} times: ${after.map((c) => c.report.findings.map((f) => f.code).join('+') || 'healthy').join(', ')}`);
+      assert.ok(
+        after.length <= 2,
+        `healthChanged ${after.length} times: ${after.map((c) => c.report.findings.map((f) => f.code).join('+') || 'healthy').join(', ')}`,
+      );
       assert.ok(after.every((c) => c.report.healthy));
       // The explorer still hears of new traces, coalesced: at most one every 3 s.
       const dataN = server.data.length - data;
@@ -93,19 +96,31 @@ describe('quiet when healthy: the server over IPC', function () {
       const actor = await startActor('hold-write', db);
       const t0 = Date.now();
       try {
-        const lockSeen = await waitFor('the lock in a healthChanged', () => forDb(db).find((c) => c.report.locks.some((l) => l.pid === actor.pid && !l.waiting)), 2000, 20);
+        const lockSeen = await waitFor(
+          'the lock in a healthChanged',
+          () => forDb(db).find((c) => c.report.locks.some((l) => l.pid === actor.pid && !l.waiting)),
+          2000,
+          20,
+        );
         const stuck = await waitFor(
           'the stuck writer in a healthChanged',
           () => forDb(db).find((c) => c.report.findings.some((f) => f.code === 'stuck-writer' && f.pids?.includes(actor.pid))),
           3000 - (Date.now() - t0),
           20,
         );
-        assert.ok(lockSeen.report.holders.some((h) => h.pid === actor.pid), 'the holder is named');
+        assert.ok(
+          lockSeen.report.holders.some((h) => h.pid === actor.pid),
+          'the holder is named',
+        );
         assert.equal(stuck.report.healthy, false);
       } finally {
         await actor.stop();
       }
-      await waitFor('lock cleared', () => forDb(db).at(-1)?.report.locks.every((l) => l.pid !== actor.pid));
+      await waitFor('lock cleared', () =>
+        forDb(db)
+          .at(-1)
+          ?.report.locks.every((l) => l.pid !== actor.pid),
+      );
     });
   }
 

@@ -61,7 +61,11 @@ describe('doctor server over IPC', function () {
 
     const actor = await startActor('hold-write', db);
     await waitFor('lock seen', () => latest()?.locks.some((l) => l.pid === actor.pid && l.lock === 'RESERVED'));
-    await waitFor('stuck writer', () => latest()?.findings.find((f) => f.code === 'stuck-writer')?.pids?.includes(actor.pid));
+    await waitFor('stuck writer', () =>
+      latest()
+        ?.findings.find((f) => f.code === 'stuck-writer')
+        ?.pids?.includes(actor.pid),
+    );
     await actor.stop();
     await waitFor('lock cleared', () => latest() && latest()!.locks.length === 0);
 

@@ -6,13 +6,14 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backupDatabase, pidNamespace, STALE_TEMP_MS, sweepStaleTemporaries } from '../../../src/engine/repair/backup';
+import { backupDatabase } from '../../../src/engine/repair/backup';
+import { pidNamespace, STALE_TEMP_MS, sweepStaleTemporaries } from '../../../src/engine/repair/temporaries';
 import { checkpoint } from '../../../src/engine/repair/checkpoint';
 import { withFileGate } from '../../../src/engine/sqlite/fileGate';
 import { inspect } from '../../../src/engine/diagnose/inspect';
 import { integrityCheck } from '../../../src/engine/repair/integrity';
 import { sampleLocks } from '../../../src/engine/locks/sampleLocks';
-import { LogTail } from '../../../src/engine/log/logScan';
+import { LogTail } from '../../../src/engine/log/logTail';
 import { setSqlTraceHook, withConnection } from '../../../src/engine/sqlite/connection';
 import { sha256, sleep, startActor, tempDir, traceWorkspace } from '../../support/helpers';
 
@@ -27,7 +28,7 @@ async function withHotJournal(db: string): Promise<void> {
 /** A PID that belonged to a process that has exited. */
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', '0']);
-  return r.pid!;
+  return r.pid;
 }
 
 function backdate(p: string, ms: number): void {
@@ -130,26 +131,33 @@ describe('temporaries and rotation (issue 11.4)', () => {
     const { db } = await traceWorkspace({ rows: 20 });
     const dir = path.join(path.dirname(db), 'backups');
     const first = await backupDatabase(db);
-    const names = ['traces-20200101T000001Z.db', 'traces-20200101T000002Z.db', 'traces-20200101T000003Z.db', 'traces-29991231T235959Z.db', 'other-20200101T000000Z.db', 'mine.db'];
+    const names = [
+      'traces-20200101T000001Z.db',
+      'traces-20200101T000002Z.db',
+      'traces-20200101T000003Z.db',
+      'traces-29991231T235959Z.db',
+      'other-20200101T000000Z.db',
+      'mine.db',
+    ];
     for (const n of names) fs.copyFileSync(first.path, path.join(dir, n));
     fs.writeFileSync(path.join(dir, 'traces-20200101T000001Z.db-journal'), '');
     await sleep(1100); // a new name: stamps have one-second resolution
     const r = await backupDatabase(db, { keep: 3 });
     const left = fs.readdirSync(dir).sort();
     // Kept: the new one and the two next newest by stamp (including one dated in the future).
-    assert.deepEqual(
-      left,
-      ['mine.db', 'other-20200101T000000Z.db', path.basename(first.path), path.basename(r.path), 'traces-29991231T235959Z.db'].sort(),
-    );
+    assert.deepEqual(left, ['mine.db', 'other-20200101T000000Z.db', path.basename(first.path), path.basename(r.path), 'traces-29991231T235959Z.db'].sort());
     assert.match(r.message, /Removed 3 older backups \(keeping the newest 3\)/);
     await sleep(1100);
     const only = await backupDatabase(db, { keep: 1 });
     assert.ok(fs.existsSync(only.path), 'the backup just made survives, whatever other names say');
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('traces-')), [path.basename(only.path)]);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.startsWith('traces-')),
+      [path.basename(only.path)],
+    );
     await assert.rejects(backupDatabase(db, { keep: 0 }), /Keep at least one backup/);
   });
 
-  it('the next check removes a dead run\'s temporaries, and nothing else', async () => {
+  it("the next check removes a dead run's temporaries, and nothing else", async () => {
     const { db } = await traceWorkspace({ rows: 5 });
     const dir = path.join(path.dirname(db), 'backups');
     fs.mkdirSync(dir);
@@ -183,7 +191,10 @@ describe('temporaries and rotation (issue 11.4)', () => {
     await live.stop();
     // Once its owner is gone, the live one's copy goes too.
     const removed = await sweepStaleTemporaries(db, { force: true });
-    assert.deepEqual(removed.map((p) => path.basename(p)), [files.live]);
+    assert.deepEqual(
+      removed.map((p) => path.basename(p)),
+      [files.live],
+    );
   });
 });
 

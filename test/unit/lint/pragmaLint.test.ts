@@ -10,7 +10,10 @@ function codes(r: LintResult): string[] {
 
 function compiles(text: string, file = 'x.ts'): void {
   const out = ts.transpileModule(text, { fileName: file, reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.CommonJS } });
-  assert.deepEqual((out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
+  assert.deepEqual(
+    (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+    [],
+  );
 }
 
 /** Applies the whole-file fix; the result compiles and lints clean. */
@@ -38,7 +41,7 @@ export class SqliteStorage {
 `;
 
 describe('storage lint: better-sqlite3', () => {
-  it('the demo storage file: all three missing, fixed the runbook\'s way', () => {
+  it("the demo storage file: all three missing, fixed the runbook's way", () => {
     const r = lintSource('storage-sqlite.ts', DEMO);
     assert.deepEqual(codes(r), ['no-busy-timeout', 'no-wal', 'synchronous-not-normal']);
     assert.equal(r.findings.find((f) => f.code === 'no-busy-timeout')!.severity, 'information', 'better-sqlite3 defaults to 5 s: no crying wolf');
@@ -55,7 +58,7 @@ describe('storage lint: better-sqlite3', () => {
     );
   });
 
-  it('the runbook\'s own long-term fix is clean', () => {
+  it("the runbook's own long-term fix is clean", () => {
     const text = `import Database from 'better-sqlite3';
 const db = new Database(dbPath);
 db.pragma('journal_mode = WAL');
@@ -133,7 +136,7 @@ describe('storage lint: sqlite3, @vscode/sqlite3, node:sqlite', () => {
     assert.deepEqual(codes(r), ['no-busy-timeout', 'no-wal', 'synchronous-not-normal']);
     assert.equal(r.findings.find((f) => f.code === 'no-busy-timeout')!.severity, 'warning', 'node-sqlite3 waits only 1 s');
     const fixed = fixAll('a.ts', text);
-    assert.match(fixed, /  db\.run\('PRAGMA journal_mode = WAL'\);\n  db\.configure\('busyTimeout', 5000\);/);
+    assert.match(fixed, / {2}db\.run\('PRAGMA journal_mode = WAL'\);\n {2}db\.configure\('busyTimeout', 5000\);/);
   });
 
   it('@vscode/sqlite3 with verbose() and a configured timeout', () => {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
 import { startExplorer, type Explorer } from '../../../webview/explorer/app';
-import { dirLabel } from '../../../webview/explorer/grid';
+import { dirLabel } from '../../../webview/explorer/header';
 import { isHostMessage, isWebviewMessage, type HostMessage, type WebviewMessage } from '../../../src/shared/webviewProtocol';
 import { chatBubble, conversation, h, highlight, jsonView, rowCells, searchTerms, visible } from '../../../webview/explorer/render';
 import type { TraceDetail, TracePage, TraceRow } from '../../../src/shared/protocol';
@@ -11,17 +11,21 @@ import type { TraceDetail, TracePage, TraceRow } from '../../../src/shared/proto
 const HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script><a href="javascript:alert(3)">x</a>';
 
 function doc(): Document {
-  return parseHTML('<!doctype html><html><body></body></html>').document as unknown as Document;
+  return parseHTML('<!doctype html><html><body></body></html>').document;
 }
 
 describe('explorer: messages from the webview are validated', () => {
   it('accepts the declared messages', () => {
     for (const m of [
       { type: 'ready' },
-      { type: 'query', id: 1, params: { filter: { model: 'gpt-4o', minLatencyMs: 10, search: 'x' }, sort: 'latency', dir: 'asc', limit: 50, after: { key: '2026', rowid: 3 } } },
-      { type: 'detail', id: 2, traceId: 'abc' },
-      { type: 'field', id: 3, traceId: 'abc', field: 'request' },
-      { type: 'count', id: 4, filter: {} },
+      {
+        type: 'query',
+        id: 1,
+        params: { filter: { model: 'gpt-4o', minLatencyMs: 10, search: 'x' }, sort: 'latency', dir: 'asc', limit: 50, after: { key: '2026', rowid: 3 } },
+      },
+      { type: 'detail', id: 2, params: { traceId: 'abc' } },
+      { type: 'field', id: 3, params: { traceId: 'abc', field: 'request' } },
+      { type: 'count', id: 4, params: { filter: {} } },
       { type: 'choices', id: 5 },
       { type: 'openJson', traceId: 'abc' },
       { type: 'copy', text: 'hello' },
@@ -42,15 +46,15 @@ describe('explorer: messages from the webview are validated', () => {
       { type: 'query', id: 1, params: { scanRows: 1e9 } },
       { type: 'query', id: -1, params: {} },
       { type: 'query', id: 1, params: { after: { key: {}, rowid: 1 } } },
-      { type: 'field', id: 3, traceId: 'abc', field: 'password' },
-      { type: 'detail', id: 2, traceId: 'x'.repeat(10000) },
+      { type: 'field', id: 3, params: { traceId: 'abc', field: 'password' } },
+      { type: 'detail', id: 2, params: { traceId: 'x'.repeat(10000) } },
       { type: 'query', id: 1, params: { filter: { status: 'pending' } } },
     ]) {
       assert.equal(isWebviewMessage(m), false, JSON.stringify(m));
     }
   });
 
-  it('the webview accepts only the host\'s message shapes', () => {
+  it("the webview accepts only the host's message shapes", () => {
     assert.equal(isHostMessage({ type: 'init', dbName: 'traces.db', dbPath: '/w/traces.db' }), true);
     assert.equal(isHostMessage({ type: 'response', id: 1, ok: true, result: [] }), true);
     assert.equal(isHostMessage({ type: 'didChangeData' }), true);
@@ -64,14 +68,26 @@ describe('explorer: messages from the webview are validated', () => {
 });
 
 describe('explorer: hostile content renders as text', () => {
-  const row: TraceRow = { rowid: 1, id: 'id', timestamp: '2026-11-26T10:00:00.000Z', model: HOSTILE, endpoint: '/v1/x', status: 'success', latencyMs: 1234, tokens: 9, sessionId: 's', stepIndex: 2, preview: `${HOSTILE}\u202eevil` };
+  const row: TraceRow = {
+    rowid: 1,
+    id: 'id',
+    timestamp: '2026-11-26T10:00:00.000Z',
+    model: HOSTILE,
+    endpoint: '/v1/x',
+    status: 'success',
+    latencyMs: 1234,
+    tokens: 9,
+    sessionId: 's',
+    stepIndex: 2,
+    preview: `${HOSTILE}\u202eevil`,
+  };
 
   it('list cells and bubbles hold the markup as text, no elements', () => {
     const d = doc();
     const el = h(d, 'div', 'row', ...rowCells(row).map((c) => h(d, 'span', 'col', c)));
     d.body.append(el, chatBubble(d, { role: '<b>user</b>', content: HOSTILE }));
     assert.equal(d.querySelectorAll('img, script, a, b').length, 0);
-    assert.ok(d.body.textContent!.includes('<img src=x onerror="alert(1)">'));
+    assert.ok(d.body.textContent.includes('<img src=x onerror="alert(1)">'));
     assert.match(rowCells(row)[7], /⟨U\+202E⟩evil$/);
     assert.equal(rowCells(row)[4], '1.23 s');
   });
@@ -84,7 +100,7 @@ describe('explorer: hostile content renders as text', () => {
     assert.equal(pre.querySelectorAll('.json-key').length, 4);
     assert.equal(pre.querySelector('.json-number')!.textContent, '1');
     assert.equal(pre.querySelector('.json-bool')!.textContent, 'true');
-    assert.ok(pre.textContent!.includes('onerror=\\"alert(1)\\"'));
+    assert.ok(pre.textContent.includes('onerror=\\"alert(1)\\"'));
   });
 
   it('shows control and bidi characters visibly; keeps tabs and newlines', () => {
@@ -92,16 +108,37 @@ describe('explorer: hostile content renders as text', () => {
   });
 
   it('builds the conversation from request and response, and says when it cannot', () => {
-    const base = { rowid: 1, id: 'x', timestamp: 't', endpoint: '/e', sessionId: null, stepIndex: null, stepId: null, parentTraceId: null, createdAt: null, children: [] };
+    const base = {
+      rowid: 1,
+      id: 'x',
+      timestamp: 't',
+      endpoint: '/e',
+      sessionId: null,
+      stepIndex: null,
+      stepId: null,
+      parentTraceId: null,
+      createdAt: null,
+      children: [],
+    };
     const field = (text: string | null, truncated = false) => ({ text, length: (text ?? '').length + (truncated ? 10 : 0), truncated });
     const t: TraceDetail = {
       ...base,
-      request: field(JSON.stringify({ messages: [{ role: 'system', content: 'be nice' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }] })),
+      request: field(
+        JSON.stringify({
+          messages: [
+            { role: 'system', content: 'be nice' },
+            { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+          ],
+        }),
+      ),
       response: field(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'hello' } }] })),
       metadata: field('{}'),
     };
     const c = conversation(t);
-    assert.deepEqual(c.messages, [{ role: 'system', content: 'be nice' }, { role: 'user', content: 'hi' }]);
+    assert.deepEqual(c.messages, [
+      { role: 'system', content: 'be nice' },
+      { role: 'user', content: 'hi' },
+    ]);
     assert.deepEqual(c.answer, { role: 'assistant', content: 'hello' });
     const cut = conversation({ ...t, request: field('{"messages":[{"role":"user","content":"aaaa', true) });
     assert.match(cut.parseError!, /too large/);
@@ -110,8 +147,8 @@ describe('explorer: hostile content renders as text', () => {
   it('a multi-megabyte message is cut for display', () => {
     const d = doc();
     const b = chatBubble(d, { role: 'user', content: 'x'.repeat(3_000_000) });
-    assert.ok(b.textContent!.length < 25000);
-    assert.match(b.textContent!, /more characters/);
+    assert.ok(b.textContent.length < 25000);
+    assert.match(b.textContent, /more characters/);
   });
 });
 
@@ -131,9 +168,9 @@ class Page {
 
   constructor(saved?: unknown) {
     const { document, Event: DomEvent } = parseHTML('<!doctype html><html><head><title></title></head><body></body></html>');
-    this.doc = document as unknown as Document;
+    this.doc = document;
     // linkedom dispatches only its own events.
-    this.Event = DomEvent as unknown as typeof Event;
+    this.Event = DomEvent;
     this.state = saved;
     this.explorer = startExplorer({
       doc: this.doc,
@@ -165,7 +202,7 @@ class Page {
   }
 
   $(sel: string): HTMLElement | null {
-    return this.doc.querySelector(sel) as HTMLElement | null;
+    return this.doc.querySelector<HTMLElement>(sel);
   }
   $$(sel: string): HTMLElement[] {
     return [...this.doc.querySelectorAll(sel)] as HTMLElement[];
@@ -186,7 +223,20 @@ function choose(s: HTMLSelectElement, value: string): void {
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 function trace(n: number, extra: Partial<TraceRow> = {}): TraceRow {
-  return { rowid: n, id: `id-${n}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), model: n % 2 ? 'gpt-4o-mini' : 'llama-3', endpoint: '/v1/chat/completions', status: 'success', latencyMs: 100 + n, tokens: 10 * n, sessionId: null, stepIndex: null, preview: `prompt number ${n}`, ...extra };
+  return {
+    rowid: n,
+    id: `id-${n}`,
+    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    model: n % 2 ? 'gpt-4o-mini' : 'llama-3',
+    endpoint: '/v1/chat/completions',
+    status: 'success',
+    latencyMs: 100 + n,
+    tokens: 10 * n,
+    sessionId: null,
+    stepIndex: null,
+    preview: `prompt number ${n}`,
+    ...extra,
+  };
 }
 function page(rows: TraceRow[], hasMore = false, notice?: string): TracePage {
   return { rows, hasMore, searchMode: 'none', durationMs: 1, ...(notice ? { notice } : {}) };
@@ -201,28 +251,34 @@ describe('explorer: the list is an accessible grid', () => {
     assert.ok(grid);
     assert.equal(grid.getAttribute('aria-rowcount'), '6', 'five rows and the header, all loaded');
     const headers = p.$$('[role="columnheader"]');
-    assert.deepEqual(headers.map((x) => x.textContent!.replace(/[↓↑ ]/g, '')), ['Time', 'Model', 'Endpoint', 'Status', 'Latency', 'Tokens', 'Session', 'Prompt']);
+    assert.deepEqual(
+      headers.map((x) => x.textContent.replace(/[↓↑ ]/g, '')),
+      ['Time', 'Model', 'Endpoint', 'Status', 'Latency', 'Tokens', 'Session', 'Prompt'],
+    );
     assert.equal(headers[0].getAttribute('aria-sort'), 'descending');
     assert.equal(headers[4].getAttribute('aria-sort'), 'none');
     assert.equal(headers[1].getAttribute('aria-sort'), null, 'model is not sortable');
     const rows = p.$$('.row[role="row"]');
     assert.equal(rows.length, 5);
-    assert.deepEqual(rows.map((r) => r.getAttribute('aria-rowindex')), ['2', '3', '4', '5', '6']);
+    assert.deepEqual(
+      rows.map((r) => r.getAttribute('aria-rowindex')),
+      ['2', '3', '4', '5', '6'],
+    );
     assert.ok(rows.every((r) => r.getAttribute('aria-selected') === 'false'));
     assert.equal(rows[0].querySelectorAll('[role="gridcell"]').length, 8);
-    assert.equal(p.$('.count')!.textContent, '≈ 5 traces', 'the health report\'s estimate, no COUNT(*)');
+    assert.equal(p.$('.count')!.textContent, '≈ 5 traces', "the health report's estimate, no COUNT(*)");
     assert.equal(p.open('count').length, 0);
     assert.ok(p.$('.detail')!.hidden, 'no detail pane until a trace is selected');
   });
 
-  it('a row is selected at pointer-down and the detail request carries that row\'s id', async () => {
+  it("a row is selected at pointer-down and the detail request carries that row's id", async () => {
     const p = new Page();
     await p.start(five());
     const row = p.$('.row[data-index="2"]')!;
     p.fire(row.querySelector('.col-model')!, 'pointerdown');
     const req = p.open('detail');
     assert.equal(req.length, 1);
-    assert.equal(req[0].type === 'detail' && req[0].traceId, 'id-3');
+    assert.equal(req[0].type === 'detail' && req[0].params.traceId, 'id-3');
     const selected = p.$$('[aria-selected="true"]');
     assert.equal(selected.length, 1);
     assert.equal(selected[0].dataset.id, 'id-3');
@@ -263,7 +319,10 @@ describe('explorer: keyboard and columns', () => {
     p.fire(grid, 'keydown', { key: 'ArrowDown' });
     p.fire(grid, 'keydown', { key: 'ArrowDown' });
     assert.equal(p.$('[aria-selected="true"]')!.dataset.id, 'id-4');
-    assert.deepEqual(p.open('detail').map((m) => m.type === 'detail' && m.traceId), ['id-5', 'id-4']);
+    assert.deepEqual(
+      p.open('detail').map((m) => m.type === 'detail' && m.params.traceId),
+      ['id-5', 'id-4'],
+    );
     p.fire(grid, 'keydown', { key: 'Home' });
     assert.equal(p.$('[aria-selected="true"]')!.dataset.id, 'id-5');
     p.fire(p.$('.detail')!, 'keydown', { key: 'ArrowDown' });
@@ -328,7 +387,7 @@ describe('explorer: new traces never move what the user reads', () => {
 });
 
 describe('explorer: one state machine for the list', () => {
-  it('only the latest query\'s answer renders; a stale answer is dropped', async () => {
+  it("only the latest query's answer renders; a stale answer is dropped", async () => {
     const p = new Page();
     await p.start(five());
     const status = p.$('select[aria-label="Status"]') as HTMLSelectElement;
@@ -342,9 +401,16 @@ describe('explorer: one state machine for the list', () => {
     const [first, second] = p.open('query');
     assert.ok(first && second, 'two queries in flight');
     await p.answer(second, page([trace(9, { status: 'error' })]));
-    assert.deepEqual(p.$$('.row[data-index]').map((r) => r.dataset.id), ['id-9']);
+    assert.deepEqual(
+      p.$$('.row[data-index]').map((r) => r.dataset.id),
+      ['id-9'],
+    );
     await p.answer(first, page(five()));
-    assert.deepEqual(p.$$('.row[data-index]').map((r) => r.dataset.id), ['id-9'], 'the older answer came last and was dropped');
+    assert.deepEqual(
+      p.$$('.row[data-index]').map((r) => r.dataset.id),
+      ['id-9'],
+      'the older answer came last and was dropped',
+    );
     assert.equal(p.explorer.list.status, 'loaded');
   });
 
@@ -363,9 +429,9 @@ describe('explorer: one state machine for the list', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(p.sent.length, sentAfter, 'nothing re-queried by itself');
     assert.equal(p.explorer.list.status, 'error');
-    assert.match(p.$('.list-error')!.textContent!, /unterminated string/);
+    assert.match(p.$('.list-error')!.textContent, /unterminated string/);
     assert.equal(p.$$('.row[data-index]').length, 0);
-    assert.equal(p.doc.body.textContent!.includes('Loading…'), false);
+    assert.equal(p.doc.body.textContent.includes('Loading…'), false);
   });
 
   it('an empty answer shows the empty state once and stays', async () => {
@@ -380,7 +446,7 @@ describe('explorer: one state machine for the list', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(p.open('query').length, 0);
     assert.equal(p.explorer.list.status, 'empty');
-    assert.match(p.$('.status-row')!.textContent!, /No traces match these filters/);
+    assert.match(p.$('.status-row')!.textContent, /No traces match these filters/);
   });
 });
 
@@ -394,7 +460,10 @@ describe('explorer: search terms are highlighted as text', () => {
     const d = doc();
     const nodes = highlight(d, `Retry the <b>rate limit</b> retry`, searchTerms('retry "rate limit"'));
     const span = h(d, 'span', undefined, ...nodes);
-    assert.deepEqual([...span.querySelectorAll('mark')].map((m) => m.textContent), ['Retry', 'rate limit', 'retry']);
+    assert.deepEqual(
+      [...span.querySelectorAll('mark')].map((m) => m.textContent),
+      ['Retry', 'rate limit', 'retry'],
+    );
     assert.equal(span.querySelectorAll('b').length, 0);
     assert.equal(span.textContent, 'Retry the <b>rate limit</b> retry');
     const hostile = h(d, 'span', undefined, ...highlight(d, 'x <img src=x onerror=alert(1)> y', searchTerms('<img')));

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/host/main';
+import { COMMANDS } from '../../../src/shared/commandIds';
 
 const EXTENSION_ID = 'traceforge.tracedb-doctor';
 const untrusted = process.env.TRACEDB_EXPECT_UNTRUSTED === '1';
@@ -36,7 +37,7 @@ function holdWriteLock(db: string, repo: string): Promise<ChildProcess> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => /ready/.test(String(d)) && resolve(child));
+    child.stdout.on('data', (d) => /ready/.test(String(d)) && resolve(child));
     child.once('exit', (code) => reject(new Error(`actor exited ${code}`)));
   });
 }
@@ -102,9 +103,10 @@ describe('Trace DB Doctor in VS Code', function () {
     const elsewhere = path.join(path.dirname(workspaceDb()), '..', '..', '..', 'not-watched.db');
     fs.copyFileSync(workspaceDb(), elsewhere);
     try {
-      assert.equal(await vscode.commands.executeCommand('tracedb.openExplorer', { dbPath: elsewhere }), undefined, 'no explorer on an unwatched file');
-      assert.equal(await vscode.commands.executeCommand('tracedb.checkHealth', { dbPath: elsewhere }), undefined);
-      const open = async (db: string) => (await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'tracedb', path: '/x.json', query: `db=${encodeURIComponent(db)}` }))).getText();
+      assert.equal(await vscode.commands.executeCommand(COMMANDS.openExplorer, { dbPath: elsewhere }), undefined, 'no explorer on an unwatched file');
+      assert.equal(await vscode.commands.executeCommand(COMMANDS.checkHealth, { dbPath: elsewhere }), undefined);
+      const open = async (db: string) =>
+        (await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'tracedb', path: '/x.json', query: `db=${encodeURIComponent(db)}` }))).getText();
       assert.match(await open(elsewhere), /is not a trace database this workspace watches/, 'a tracedb: link names an arbitrary file');
       assert.match(await open(workspaceDb()), /No trace x in/, 'the watched one is read');
     } finally {
@@ -116,10 +118,14 @@ describe('Trace DB Doctor in VS Code', function () {
     this.timeout(60000);
     const serverPid = await waitFor('the doctor server process', () => doctorServerPid());
     process.kill(serverPid, 'SIGKILL');
-    await waitFor('a new doctor server', () => {
-      const pid = doctorServerPid();
-      return pid !== undefined && pid !== serverPid && pid;
-    }, 30000);
+    await waitFor(
+      'a new doctor server',
+      () => {
+        const pid = doctorServerPid();
+        return pid !== undefined && pid !== serverPid && pid;
+      },
+      30000,
+    );
     const child = await holdWriteLock(workspaceDb(), repo);
     try {
       await waitFor('the new server reports the lock', () => api.ctx.store.all()[0].report?.locks.some((l) => l.pid === child.pid), 20000);
@@ -133,14 +139,14 @@ describe('Trace DB Doctor in VS Code', function () {
     it('in Restricted Mode: health is visible, Enable WAL refuses and the DB stays as it was', async () => {
       assert.equal(vscode.workspace.isTrusted, false);
       assert.ok(api.ctx.store.all()[0].report, 'health still shown');
-      void vscode.commands.executeCommand('tracedb.enableWal', { confirmed: true });
+      void vscode.commands.executeCommand(COMMANDS.enableWal, { confirmed: true });
       await new Promise((r) => setTimeout(r, 3000));
       assert.equal(fs.readFileSync(workspaceDb())[18], 1, 'still a rollback-journal DB');
     });
   } else {
     it('Enable WAL turns the status healthy and the DB file reads WAL', async () => {
       assert.equal(vscode.workspace.isTrusted, true);
-      await vscode.commands.executeCommand('tracedb.enableWal', { confirmed: true });
+      await vscode.commands.executeCommand(COMMANDS.enableWal, { confirmed: true });
       await waitFor('healthy status', () => api.statusBar.level === 'ok');
       assert.match(api.statusBar.text, /traces\.db · WAL/);
       assert.equal(fs.readFileSync(workspaceDb())[18], 2, 'header byte 18 says WAL');
@@ -149,16 +155,19 @@ describe('Trace DB Doctor in VS Code', function () {
     it('Restart Proxy runs the configured command as a task, then reports whether locks and lock errors are gone', async function () {
       this.timeout(90000);
       const before = vscode.tasks.taskExecutions.length;
-      const verdict = (await vscode.commands.executeCommand('tracedb.restartProxy', { confirmed: true })) as string;
+      const verdict = await vscode.commands.executeCommand<string>(COMMANDS.restartProxy, { confirmed: true });
       assert.equal(typeof verdict, 'string', 'the command returns its verdict');
       assert.match(verdict, /no stuck lock and no new "database is locked"/);
       const report = api.ctx.store.all()[0].report!;
-      assert.ok(report.holders.some((h) => h.kind === 'proxy' && h.label === 'TraceForge proxy'), `the proxy runs: ${JSON.stringify(report.holders)}`);
+      assert.ok(
+        report.holders.some((h) => h.kind === 'proxy' && h.label === 'TraceForge proxy'),
+        `the proxy runs: ${JSON.stringify(report.holders)}`,
+      );
       // Its stdout is kept where the doctor reads the log (the proxy itself logs only to stdout).
       const keptLog = path.join(path.dirname(path.dirname(workspaceDb())), 'logs', 'proxy.log');
       await waitFor('the kept log', () => fs.existsSync(keptLog) && /stand-in proxy/.test(fs.readFileSync(keptLog, 'utf8')));
       // A second restart stops the running proxy first: one proxy afterwards, not two.
-      const again = (await vscode.commands.executeCommand('tracedb.restartProxy', { confirmed: true })) as string;
+      const again = await vscode.commands.executeCommand<string>(COMMANDS.restartProxy, { confirmed: true });
       assert.match(again, /no stuck lock/);
       const proxies = api.ctx.store.all()[0].report!.holders.filter((h) => h.kind === 'proxy');
       assert.equal(proxies.length, 1, JSON.stringify(proxies));
@@ -168,7 +177,11 @@ describe('Trace DB Doctor in VS Code', function () {
 
     it('Run Verification: WAL active, the proxy test passes, concurrent writers see no busy error', async function () {
       this.timeout(90000);
-      const outcome = (await vscode.commands.executeCommand('tracedb.runVerification')) as { walActive: boolean; proxyTestExit?: number; concurrency?: { ok: boolean; busyErrors: number; commits: number } };
+      const outcome = await vscode.commands.executeCommand<{
+        walActive: boolean;
+        proxyTestExit?: number;
+        concurrency?: { ok: boolean; busyErrors: number; commits: number };
+      }>(COMMANDS.runVerification);
       assert.equal(outcome.walActive, true);
       assert.equal(outcome.proxyTestExit, 0);
       assert.equal(outcome.concurrency?.ok, true);
@@ -182,8 +195,11 @@ describe('Trace DB Doctor in VS Code', function () {
       const uri = vscode.Uri.joinPath(folder, 'packages', 'proxy', 'src', 'storage-sqlite.ts');
       const ours = () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Trace DB Doctor');
       const before = await waitFor('storage diagnostics', () => ours().length > 0 && ours());
-      assert.ok(before.some((d) => d.code === 'no-wal'), JSON.stringify(before.map((d) => d.code)));
-      const edits = (await vscode.commands.executeCommand('tracedb.longTermFix')) as number;
+      assert.ok(
+        before.some((d) => d.code === 'no-wal'),
+        JSON.stringify(before.map((d) => d.code)),
+      );
+      const edits = await vscode.commands.executeCommand<number>(COMMANDS.longTermFix);
       assert.ok(edits > 0);
       const doc = await vscode.workspace.openTextDocument(uri);
       assert.match(doc.getText(), /this\.db\.pragma\('journal_mode = WAL'\);\n\s+this\.db\.pragma\('busy_timeout = 5000'\);/);
@@ -194,7 +210,7 @@ describe('Trace DB Doctor in VS Code', function () {
     });
 
     it('Copy Diagnostic Report puts a markdown report on the clipboard', async () => {
-      await vscode.commands.executeCommand('tracedb.copyReport');
+      await vscode.commands.executeCommand(COMMANDS.copyReport);
       const text = await vscode.env.clipboard.readText();
       assert.match(text, /## Trace DB Doctor report/);
       assert.match(text, /Journal mode: wal/);

@@ -19,7 +19,15 @@ function lock(pid: number, l: HeldLock['lock'], stuck = false): HeldLock {
   return { pid, lock: l, file: l.startsWith('WAL') || l === 'CHECKPOINT' ? 'shm' : 'db', type: 'write', waiting: false, since: 0, stuck };
 }
 function holder(pid: number, self = false): Holder {
-  return { pid, command: `node worker-${pid}.js`, kind: self ? 'doctor' : 'other', label: self ? 'Trace DB Doctor' : 'node process', files: ['db'], locks: [], self };
+  return {
+    pid,
+    command: `node worker-${pid}.js`,
+    kind: self ? 'doctor' : 'other',
+    label: self ? 'Trace DB Doctor' : 'node process',
+    files: ['db'],
+    locks: [],
+    self,
+  };
 }
 
 describe('findings', () => {
@@ -57,7 +65,7 @@ describe('findings', () => {
     assert.equal(wal.find((x) => x.code === 'long-reader')?.severity, 'warning');
   });
 
-  it('never blames the doctor\'s own locks, nor the WAL_OPEN every connection holds', () => {
+  it("never blames the doctor's own locks, nor the WAL_OPEN every connection holds", () => {
     const f = deriveFindings({ ...base, locks: [lock(1, 'WAL_READ', true), lock(9, 'WAL_OPEN', true)], holders: [holder(1, true), holder(9)] });
     assert.deepEqual(f, []);
   });
@@ -104,9 +112,26 @@ describe('findings', () => {
     assert.match(after[0].message, /yet they continue/);
   });
 
-  it('a stuck writer that is not the proxy is named the blocker, with Kill offered; the proxy\'s own is a long transaction with Restart', () => {
-    const script: Holder = { pid: 21898, command: 'python3 notebook.py /repo/packages/proxy/.ai-tests/traces.db', kind: 'script', label: 'python3 notebook.py', files: ['db'], locks: ['RESERVED'], self: false, blocker: true };
-    const proxy: Holder = { pid: 300, command: 'node dist/index.js', kind: 'proxy', label: 'TraceForge proxy', files: ['db'], locks: ['RESERVED'], self: false };
+  it("a stuck writer that is not the proxy is named the blocker, with Kill offered; the proxy's own is a long transaction with Restart", () => {
+    const script: Holder = {
+      pid: 21898,
+      command: 'python3 notebook.py /repo/packages/proxy/.ai-tests/traces.db',
+      kind: 'script',
+      label: 'python3 notebook.py',
+      files: ['db'],
+      locks: ['RESERVED'],
+      self: false,
+      blocker: true,
+    };
+    const proxy: Holder = {
+      pid: 300,
+      command: 'node dist/index.js',
+      kind: 'proxy',
+      label: 'TraceForge proxy',
+      files: ['db'],
+      locks: ['RESERVED'],
+      self: false,
+    };
     const stuck = (pid: number) => ({ ...lock(pid, 'RESERVED', true), since: base.now - 6200 });
     const blocked = deriveFindings({ ...base, journalMode: 'delete', locks: [stuck(21898)], holders: [script, proxy] });
     const b = blocked.find((x) => x.code === 'stuck-writer')!;
@@ -136,7 +161,10 @@ describe('findings', () => {
 
   it('a missing DB yields only that finding', () => {
     const f = deriveFindings({ ...base, journalMode: 'unknown', unreachable: { code: 'missing', detail: '' } });
-    assert.deepEqual(f.map((x) => x.code), ['missing']);
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ['missing'],
+    );
     assert.deepEqual(f[0].fixes, ['chooseDatabase']);
   });
 });

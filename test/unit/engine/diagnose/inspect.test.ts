@@ -20,7 +20,7 @@ describe('inspect: the runbook diagnosis on real databases', () => {
     assert.ok(r.schema?.hasTraces && r.schema.hasFts);
     assert.ok(r.schema?.traceColumns.includes('session_id'));
     assert.equal(r.header?.wal, false);
-    assert.ok(r.header!.pageCount > 0);
+    assert.ok(r.header.pageCount > 0);
     assert.deepEqual(codes(r), ['not-wal']);
     assert.equal(r.healthy, false);
     const notWal = r.findings[0];
@@ -97,7 +97,7 @@ describe('inspect: the runbook diagnosis on real databases', () => {
     assert.equal(r.files.journal.hot, false);
   });
 
-  it('a live writer\'s journal is not hot', async () => {
+  it("a live writer's journal is not hot", async () => {
     const { db } = await traceWorkspace({ rows: 5 });
     const actor = await startActor('hold-write', db);
     const r = await inspect(db, { mode: 'passive' });

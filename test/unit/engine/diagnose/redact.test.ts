@@ -39,7 +39,8 @@ describe('redact', () => {
       'sqlite3 .ai-tests/traces.db SELECT COUNT(*) FROM traces;',
       'tokens: 300 · latency 1200 ms · busy_timeout = 5000',
       'python -m http.server --bind 127.0.0.1 https://example.com/path',
-    ]) assert.equal(redact(s), s);
+    ])
+      assert.equal(redact(s), s);
     const once = redact('x --token=abc Authorization: Bearer abcdefghijkl');
     assert.equal(redact(once), once);
   });
@@ -54,8 +55,23 @@ describe('redact', () => {
       reachable: true,
       journalMode: 'delete',
       journalModeSource: 'pragma',
-      files: { db: { exists: true, size: 1 }, wal: { exists: false, size: 0 }, shm: { exists: false, size: 0 }, journal: { exists: false, size: 0, hot: false } },
-      holders: [{ pid: 42, label: 'node', kind: 'other', self: false, locks: ['SHARED'], files: ['db'], command: 'node worker.js --api-key=sk-ant-api03-SECRETSECRETSECRET99 --db postgres://u:hunter2@h/db' }],
+      files: {
+        db: { exists: true, size: 1 },
+        wal: { exists: false, size: 0 },
+        shm: { exists: false, size: 0 },
+        journal: { exists: false, size: 0, hot: false },
+      },
+      holders: [
+        {
+          pid: 42,
+          label: 'node',
+          kind: 'other',
+          self: false,
+          locks: ['SHARED'],
+          files: ['db'],
+          command: 'node worker.js --api-key=sk-ant-api03-SECRETSECRETSECRET99 --db postgres://u:hunter2@h/db',
+        },
+      ],
       locks: [],
       lockSource: 'proc-locks',
       findings: [{ code: 'held', severity: 'error', title: 'held', message: 'PID 42 (node worker.js --token SECRETTOKEN) holds SHARED', fixes: [] }],

@@ -1,15 +1,19 @@
-// The doctor must never cause the error it diagnoses (DESIGN.md § Rules 1).
+// The doctor must never cause the error it diagnoses (docs/DESIGN.md § Rules 1).
 // A real writer process commits traces like the proxy while the doctor looks.
 import * as assert from 'node:assert/strict';
 import { Inspector } from '../../../../src/engine/diagnose/inspect';
 import { openFixtureDb, sleep, startActor, traceWorkspace } from '../../../support/helpers';
 
-/** Runs `look` back to back for `ms` while a writer commits; returns the writer's summary and how often it looked. */
-async function whileWriting(db: string, writerArgs: string[], ms: number, look: () => Promise<unknown>) {
+/**
+ * Runs `look` back to back while a writer commits, for at least `ms` and at least
+ * `minLooks` looks (a loaded machine takes longer, it does not look less); returns the
+ * writer's summary and how often it looked.
+ */
+async function whileWriting(db: string, writerArgs: string[], ms: number, look: () => Promise<unknown>, minLooks = 40) {
   const writer = await startActor('writer', db, ['--rate', '200', ...writerArgs]);
   let looks = 0;
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  while (Date.now() < until || looks < minLooks) {
     await look();
     looks++;
     await sleep(20);
@@ -19,7 +23,7 @@ async function whileWriting(db: string, writerArgs: string[], ms: number, look: 
 }
 
 describe('safety: inspecting never makes the proxy fail', () => {
-  it('control: the runbook\'s own COUNT(*) check does make a writer without busy timeout fail', async () => {
+  it("control: the runbook's own COUNT(*) check does make a writer without busy timeout fail", async () => {
     // Proves the writer below is sensitive: if this ever stops failing, the tests
     // that assert zero errors would prove nothing.
     const { db } = await traceWorkspace({ rows: 3000 });

@@ -4,18 +4,12 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  decodeSqliteLocks,
-  describeLock,
-  markBlockers,
-  parseLsof,
-  parseProcLocks,
-  ProcessCache,
-  sampleLocks,
-  splitDev,
-  walInUse,
-  type ProcLockLine,
-} from '../../../../src/engine/locks/sampleLocks';
+import { decodeSqliteLocks, markBlockers, splitDev, walInUse } from '../../../../src/engine/locks/lockBytes';
+import { parseLsof } from '../../../../src/engine/locks/lsof';
+import { ProcessCache } from '../../../../src/engine/locks/openFiles';
+import { parseProcLocks, type ProcLockLine } from '../../../../src/engine/locks/procLocks';
+import { sampleLocks } from '../../../../src/engine/locks/sampleLocks';
+import { describeLock } from '../../../../src/shared/labels';
 import type { HeldLock, Holder, LockSample, SqliteLockName } from '../../../../src/shared/model';
 import { sleep, startActor, tempDir, traceWorkspace } from '../../../support/helpers';
 
@@ -41,11 +35,9 @@ describe('locks', () => {
   describe('parseProcLocks', () => {
     it('reads POSIX lines: hex device, decimal inode, byte range', () => {
       const lines = parseProcLocks(
-        [
-          '1: POSIX  ADVISORY  WRITE 2561 fe:00:2146450 1073741825 1073741825',
-          '2: POSIX  ADVISORY  READ 2561 fe:00:2146450 1073741826 1073742335',
-          '',
-        ].join('\n'),
+        ['1: POSIX  ADVISORY  WRITE 2561 fe:00:2146450 1073741825 1073741825', '2: POSIX  ADVISORY  READ 2561 fe:00:2146450 1073741826 1073742335', ''].join(
+          '\n',
+        ),
       );
       assert.deepEqual(lines, [
         { id: 1, waiting: false, kind: 'POSIX', type: 'write', pid: 2561, major: 0xfe, minor: 0, inode: 2146450n, start: 1073741825, end: 1073741825 },
@@ -147,10 +139,7 @@ describe('locks', () => {
       assert.deepEqual(shm('write', 120, 122), ['WAL_WRITE', 'CHECKPOINT', 'RECOVER']);
       assert.deepEqual(shm('read', 123, 128), ['WAL_READ', 'WAL_OPEN']);
       assert.deepEqual(shm('write', 0, Infinity), ['WAL_WRITE', 'CHECKPOINT', 'RECOVER', 'WAL_READ']);
-      assert.deepEqual(
-        decodeSqliteLocks({ type: 'write', start: 123, end: 127 }, 'shm'),
-        [{ lock: 'WAL_READ', type: 'write' }],
-      );
+      assert.deepEqual(decodeSqliteLocks({ type: 'write', start: 123, end: 127 }, 'shm'), [{ lock: 'WAL_READ', type: 'write' }]);
     });
   });
 
@@ -193,12 +182,7 @@ describe('locks', () => {
 
     it('in WAL mode names the WAL writer, not readers, checkpointers or idle connections', () => {
       const holders = [h(1, 'script'), h(2, 'script'), h(3, 'script')];
-      const locks = [
-        lock(1, 'WAL_WRITE', 'shm'),
-        lock(2, 'WAL_READ', 'shm'),
-        lock(2, 'WAL_OPEN', 'shm'),
-        lock(3, 'CHECKPOINT', 'shm'),
-      ];
+      const locks = [lock(1, 'WAL_WRITE', 'shm'), lock(2, 'WAL_READ', 'shm'), lock(2, 'WAL_OPEN', 'shm'), lock(3, 'CHECKPOINT', 'shm')];
       assert.deepEqual(blockers(holders, locks, true), [1]);
     });
 
@@ -232,7 +216,9 @@ describe('locks', () => {
 
   describe('parseLsof', () => {
     it('groups file names under their process', () => {
-      const out = parseLsof(['p123', 'cnode', 'f12', 'n/tmp/a/traces.db', 'f13', 'n/tmp/a/traces.db-journal', 'p456', 'csqlite3', 'f3', 'n/tmp/a/traces.db', ''].join('\n'));
+      const out = parseLsof(
+        ['p123', 'cnode', 'f12', 'n/tmp/a/traces.db', 'f13', 'n/tmp/a/traces.db-journal', 'p456', 'csqlite3', 'f3', 'n/tmp/a/traces.db', ''].join('\n'),
+      );
       assert.deepEqual(out, [
         { pid: 123, command: 'node', names: ['/tmp/a/traces.db', '/tmp/a/traces.db-journal'] },
         { pid: 456, command: 'sqlite3', names: ['/tmp/a/traces.db'] },
@@ -283,7 +269,10 @@ describe('locks', () => {
       await actor.stop();
       const after = await sampleLocks(db);
       assert.deepEqual(after.locks, []);
-      assert.equal(after.holders.some((h) => h.pid === actor.pid), false);
+      assert.equal(
+        after.holders.some((h) => h.pid === actor.pid),
+        false,
+      );
     });
 
     it('lists an idle connection from /proc/PID/fd with no lock', async () => {
@@ -322,7 +311,10 @@ describe('locks', () => {
         fs.closeSync(fd);
       }
       const after = await sampleLocks(db);
-      assert.equal(after.holders.some((h) => h.pid === process.pid), false);
+      assert.equal(
+        after.holders.some((h) => h.pid === process.pid),
+        false,
+      );
     });
 
     it('calls a lock held across samples ≥ 1 s apart stuck, and a fresh one not', async () => {
@@ -420,7 +412,16 @@ describe('locks', () => {
         const procRoot = await fakeProc(db, (ino, dev) => [`1: POSIX  ADVISORY  WRITE ${PID} ${dev}:${ino} 1073741825 1073741825`]);
         const s = await sampleLocks(db, { procRoot });
         assert.deepEqual(s.holders, [
-          { pid: PID, command: 'sqlite3 traces.db', kind: 'sqlite3-shell', label: 'sqlite3 shell', self: false, files: ['db'], locks: ['RESERVED'], blocker: true },
+          {
+            pid: PID,
+            command: 'sqlite3 traces.db',
+            kind: 'sqlite3-shell',
+            label: 'sqlite3 shell',
+            self: false,
+            files: ['db'],
+            locks: ['RESERVED'],
+            blocker: true,
+          },
         ]);
       });
 

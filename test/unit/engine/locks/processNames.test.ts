@@ -7,14 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sampleLocks } from '../../../../src/engine/locks/sampleLocks';
-import {
-  DEFAULT_PROXY_PORT,
-  classifyHolder,
-  parseListeningInodes,
-  parseProxyPort,
-  proxyDirOf,
-  proxyPortFor,
-} from '../../../../src/engine/locks/processNames';
+import { classifyHolder } from '../../../../src/engine/locks/processNames';
+import { DEFAULT_PROXY_PORT, parseListeningInodes, parseProxyPort, proxyDirOf, proxyPortFor } from '../../../../src/engine/locks/proxyPort';
 import type { Holder, LockSample } from '../../../../src/shared/model';
 import { createTraceDb, installProxyStandIn, PROCESSES, tempDir } from '../../../support/helpers';
 
@@ -60,8 +54,8 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((res) => child.on('exit', res));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready after 20 s: ${err}`)), 20000);
@@ -69,7 +63,7 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
       clearTimeout(timer);
       reject(new Error(`${args.join(' ')} exited ${code} before ready: ${err}`));
     });
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const m = /^ready (\d+)(?: (\d+|-))?$/m.exec(out);
       if (!m) return;
       clearTimeout(timer);
@@ -77,7 +71,7 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
         pid: child.pid!,
         ...(m[2] && m[2] !== '-' ? { port: Number(m[2]) } : {}),
         async stop() {
-          child.stdin!.end();
+          child.stdin.end();
           const code = await exited;
           children.delete(child);
           if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${err}`);
@@ -185,7 +179,11 @@ describe('processNames', () => {
       [['emacs', '-nw'], 'editor', 'editor (emacs)'],
       [['/usr/share/code/code', '--type=utility'], 'editor', 'editor (code)'],
       [['/usr/lib/electron/electron', '/usr/lib/code/out/main.js'], 'editor', 'editor (code)'],
-      [['/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin)', '--type=utility'], 'editor', 'editor (code)'],
+      [
+        ['/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin)', '--type=utility'],
+        'editor',
+        'editor (code)',
+      ],
       [['Code - OSS'], 'editor', 'editor (code)'],
       [['/usr/lib/code-server/lib/node', '/usr/lib/code-server/out/node/entry'], 'editor', 'editor (code-server)'],
       [['/home/me/.vscode-server/bin/abc/node', '/home/me/.vscode-server/bin/abc/out/bootstrap-fork', '--type=extensionHost'], 'editor', 'editor (code)'],
@@ -248,7 +246,8 @@ describe('processNames', () => {
         '   1: 0100007F:2253 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 41002 1 0000000000000000 20 4 30 10 -1',
         '   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 41003 1 0000000000000000 100 0 0 10 0',
       ].join('\n');
-      const tcp6 = '   0: 00000000000000000000000000000000:2253 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 41004 1 0 100 0 0 10 0';
+      const tcp6 =
+        '   0: 00000000000000000000000000000000:2253 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 41004 1 0 100 0 0 10 0';
       assert.deepEqual(parseListeningInodes(tcp, 0x2253), ['41001']);
       assert.deepEqual(parseListeningInodes(tcp6, 8787), ['41004']);
       assert.deepEqual(parseListeningInodes(tcp, 1), []);

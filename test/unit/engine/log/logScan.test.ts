@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { classifyLine, LogTail, scanLog } from '../../../../src/engine/log/logScan';
+import { classifyLine } from '../../../../src/engine/log/logLine';
+import { scanLog } from '../../../../src/engine/log/logScan';
+import { LogTail } from '../../../../src/engine/log/logTail';
 import type { LogSummary } from '../../../../src/shared/model';
 
 const MiB = 1024 * 1024;
@@ -222,7 +224,7 @@ describe('logScan', () => {
       };
       const size = Buffer.byteLength(content);
       for (const chunkSize of [...Array.from({ length: 40 }, (_, i) => i + 1), 97, 255, size - 1, size, 4096]) {
-        const s = await scanLog(p, { chunkSize });
+        const s = await scanLog(p, { chunkSize, maxMs: 60_000 });
         assert.deepEqual(counts(s), expected, `chunkSize ${chunkSize}`);
         assert.equal(s.scannedBytes, size, `chunkSize ${chunkSize}`);
       }
@@ -440,7 +442,7 @@ describe('logScan', () => {
         const p = fixture(name, mtime);
         const size = fs.statSync(p).size;
         for (const chunkSize of [...Array.from({ length: 80 }, (_, i) => i + 1), 97, 255, size - 1, size, 4096]) {
-          assert.deepEqual(counts(await scanLog(p, { chunkSize })), expected, `${name}, chunkSize ${chunkSize}`);
+          assert.deepEqual(counts(await scanLog(p, { chunkSize, maxMs: 60_000 })), expected, `${name}, chunkSize ${chunkSize}`);
         }
       }
     });
@@ -452,15 +454,15 @@ describe('logScan', () => {
       const head = content.indexOf('[04:35:58 UTC]');
       const block = content.indexOf('    err: {', head);
       for (const chunkSize of [7, 64, MiB]) {
-        const whole = await scanLog(p, { maxBytes: size - head, chunkSize });
+        const whole = await scanLog(p, { maxBytes: size - head, chunkSize, maxMs: 60_000 });
         assert.deepEqual(
           counts(whole),
           { lockErrors: 1, first: PRETTY.last, last: PRETTY.last, perHour: [PRETTY.perHour[1]], firstLine: undefined, complete: false },
           `chunkSize ${chunkSize}`,
         );
-        assert.equal((await scanLog(p, { maxBytes: size - head + 1, chunkSize })).lockErrors, 1);
+        assert.equal((await scanLog(p, { maxBytes: size - head + 1, chunkSize, maxMs: 60_000 })).lockErrors, 1);
         // Its err block without its first line: whose error it is cannot be known.
-        assert.equal((await scanLog(p, { maxBytes: size - block, chunkSize })).lockErrors, 0, `chunkSize ${chunkSize}`);
+        assert.equal((await scanLog(p, { maxBytes: size - block, chunkSize, maxMs: 60_000 })).lockErrors, 0, `chunkSize ${chunkSize}`);
       }
     });
 
@@ -516,7 +518,7 @@ describe('logScan', () => {
       ].join('\n');
       const p = write(content);
       for (const chunkSize of [1, 5, 33, MiB]) {
-        const s = await scanLog(p, { chunkSize });
+        const s = await scanLog(p, { chunkSize, maxMs: 60_000 });
         assert.deepEqual(counts(s), {
           lockErrors: 2, first: '2026-11-28T04:35:58.000Z', last: '2026-11-28T04:36:00.000Z',
           perHour: [{ hour: '2026-11-28T04:00:00.000Z', count: 2 }], firstLine: 1, complete: true,
@@ -528,7 +530,7 @@ describe('logScan', () => {
     it('counts indented lines the file starts with (cut mid-event) as one event', async () => {
       const p = write('      "message": "database is locked",\n      "code": "SQLITE_BUSY"\n    }\n[04:00:00 UTC] INFO: ok\n    reqId: "req-9"\n');
       for (const chunkSize of [1, 8, MiB]) {
-        const s = await scanLog(p, { chunkSize });
+        const s = await scanLog(p, { chunkSize, maxMs: 60_000 });
         assert.equal(s.lockErrors, 1);
         assert.equal(s.firstLine, 1);
         assert.equal(s.first, undefined);

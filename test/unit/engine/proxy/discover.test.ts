@@ -11,21 +11,28 @@ import { createTraceDb, installProxyStandIn, REPO, startActor, tempDir } from '.
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeTraceforgeRepo } = require('../../../fixtures/traceforgeRepo.cjs') as {
-  writeTraceforgeRepo(root: string, opts?: { built?: boolean; scripts?: Record<string, string>; port?: number }): { root: string; proxyDir: string; db: string; logDir: string };
+  writeTraceforgeRepo(
+    root: string,
+    opts?: { built?: boolean; scripts?: Record<string, string>; port?: number },
+  ): { root: string; proxyDir: string; db: string; logDir: string };
 };
 const LOGS = path.join(REPO, 'test', 'fixtures', 'logs');
 
 /** The proxy as `pnpm dev` runs it: tsx's node child with cwd packages/proxy (test/fixtures/processes stand-ins). */
 function startTsxProxy(root: string, proxyDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ pid: number; stop(): void }> {
   const tsxDist = installProxyStandIn(root, proxyDir);
-  const child = spawn(process.execPath, ['--require', path.join(tsxDist, 'preflight.cjs'), '--import', `file://${path.join(tsxDist, 'loader.mjs')}`, 'src/index.ts'], {
-    cwd: proxyDir,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--require', path.join(tsxDist, 'preflight.cjs'), '--import', `file://${path.join(tsxDist, 'loader.mjs')}`, 'src/index.ts'],
+    {
+      cwd: proxyDir,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       if (/^ready \d+/m.test(out)) resolve({ pid: child.pid!, stop: () => child.kill('SIGKILL') });
     });
@@ -61,14 +68,17 @@ describe('discover: the database the proxy uses', () => {
       assert.equal(found[0].dbPath, rootDb);
       assert.deepEqual(found[0].openByProxy, [proxy.pid]);
       assert.equal(found[0].source, 'proxy-open');
-      assert.ok(found.some((c) => c.dbPath === repo.db && c.openByProxy.length === 0), 'the other file is still listed');
-      assert.equal(proxyEnvOf(proxy.pid).TRACEFORGE_SQLITE_PATH, '../../.ai-tests/traces.db', 'a restart keeps the proxy\'s settings');
+      assert.ok(
+        found.some((c) => c.dbPath === repo.db && c.openByProxy.length === 0),
+        'the other file is still listed',
+      );
+      assert.equal(proxyEnvOf(proxy.pid).TRACEFORGE_SQLITE_PATH, '../../.ai-tests/traces.db', "a restart keeps the proxy's settings");
     } finally {
       proxy.stop();
     }
   });
 
-  it('reads TRACEFORGE_SQLITE_PATH from a .env file, relative to the proxy\'s folder; skips node_modules; finds others', async () => {
+  it("reads TRACEFORGE_SQLITE_PATH from a .env file, relative to the proxy's folder; skips node_modules; finds others", async () => {
     const repo = writeTraceforgeRepo(tempDir('traceforge-'));
     fs.writeFileSync(path.join(repo.proxyDir, '.env'), '# local\nTRACEFORGE_STORAGE_BACKEND=sqlite\nexport TRACEFORGE_SQLITE_PATH="data/traces.db" # here\n');
     fs.mkdirSync(path.join(repo.proxyDir, 'data'));
@@ -82,7 +92,13 @@ describe('discover: the database the proxy uses', () => {
     assert.equal(found[0].source, 'env');
     assert.ok(found.some((c) => c.dbPath === path.join(repo.root, 'apps', 'worker', '.ai-tests', 'traces.db') && c.source === 'found'));
     assert.ok(!found.some((c) => c.dbPath.includes('node_modules')));
-    assert.deepEqual([...parseDotenv("A='x y'\nB=2 # c\n#C=3").entries()], [['A', 'x y'], ['B', '2']]);
+    assert.deepEqual(
+      [...parseDotenv("A='x y'\nB=2 # c\n#C=3").entries()],
+      [
+        ['A', 'x y'],
+        ['B', '2'],
+      ],
+    );
   });
 
   it('the log lives beside the folder the proxy runs in, never packages/proxy/packages/proxy', () => {
@@ -112,7 +128,10 @@ describe('proxyLaunch: a restart command that works', () => {
     const repo = writeTraceforgeRepo(tempDir('traceforge-'), { scripts: { build: 'tsc', start: 'node dist/index.js' } });
     const l = proxyLaunch(repo.root, repo.proxyDir, { platform: 'linux' });
     assert.equal(l.script, 'build+start');
-    assert.match(l.command, /^mkdir -p \S+\/logs && \{ pnpm --filter @traceforge\/proxy build && pnpm --filter @traceforge\/proxy start; \} 2>&1 \| tee -a \S+\/packages\/proxy\/logs\/proxy\.log$/);
+    assert.match(
+      l.command,
+      /^mkdir -p \S+\/logs && \{ pnpm --filter @traceforge\/proxy build && pnpm --filter @traceforge\/proxy start; \} 2>&1 \| tee -a \S+\/packages\/proxy\/logs\/proxy\.log$/,
+    );
     assert.equal(l.logPath, path.join(repo.proxyDir, 'logs', 'proxy.log'));
     const custom = proxyLaunch(repo.root, repo.proxyDir, { custom: 'make proxy', keepLog: false });
     assert.deepEqual([custom.script, custom.command], ['custom', 'make proxy']);
@@ -129,7 +148,9 @@ describe('proxyLaunch: a restart command that works', () => {
     const l = proxyLaunch(repo.root, repo.proxyDir, { platform: 'linux' });
     assert.match(l.command, /npm run start -w packages\/proxy/);
     await new Promise<void>((resolve, reject) =>
-      execFile('/bin/sh', ['-c', l.command.replace('npm run start -w packages/proxy', 'node packages/proxy/start.cjs')], { cwd: repo.root }, (e) => (e ? reject(e) : resolve())),
+      execFile('/bin/sh', ['-c', l.command.replace('npm run start -w packages/proxy', 'node packages/proxy/start.cjs')], { cwd: repo.root }, (e) =>
+        e ? reject(e) : resolve(),
+      ),
     );
     assert.match(fs.readFileSync(l.logPath!, 'utf8'), /database is locked/);
   });
@@ -145,14 +166,24 @@ describe('proxyLaunch: a restart command that works', () => {
     mk(100, 1, ['bash']);
     mk(200, 100, ['node', '/usr/lib/node_modules/pnpm/bin/pnpm.cjs', '--filter', '@traceforge/proxy', 'dev'], '/repo');
     mk(300, 200, ['node', '/repo/node_modules/.bin/../tsx/dist/cli.mjs', 'watch', 'src/index.ts']);
-    mk(400, 300, ['node', '--require', '/repo/node_modules/tsx/dist/preflight.cjs', '--import', 'file:///repo/node_modules/tsx/dist/loader.mjs', 'src/index.ts']);
+    mk(400, 300, [
+      'node',
+      '--require',
+      '/repo/node_modules/tsx/dist/preflight.cjs',
+      '--import',
+      'file:///repo/node_modules/tsx/dist/loader.mjs',
+      'src/index.ts',
+    ]);
     assert.deepEqual(launchersOf(400, [], proc), [300, 200]);
     assert.deepEqual(launchersOf(400, [200], proc), [300], 'never a protected process');
-    const w = await startActor('open', (await (async () => {
-      const r = writeTraceforgeRepo(tempDir('traceforge-'));
-      await createTraceDb(r.db, { rows: 1 });
-      return r.db;
-    })()));
+    const w = await startActor(
+      'open',
+      await (async () => {
+        const r = writeTraceforgeRepo(tempDir('traceforge-'));
+        await createTraceDb(r.db, { rows: 1 });
+        return r.db;
+      })(),
+    );
     assert.deepEqual(launchersOf(w.pid), [], 'a test process has no proxy launcher above it');
     await w.stop();
   });

@@ -33,8 +33,12 @@ describe('kill safety', () => {
   it('reports a process that ignores SIGTERM as still alive, then SIGKILL stops it', async () => {
     const { db } = await traceWorkspace({ rows: 5 });
     // A holder that traps SIGTERM, like a stuck script would.
-    const stubborn = spawn(process.execPath, ['-e', `process.on('SIGTERM',()=>{}); require('fs').openSync(${JSON.stringify(db)},'r'); console.log('ready'); setInterval(()=>{},1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((res) => stubborn.stdout!.once('data', res));
+    const stubborn = spawn(
+      process.execPath,
+      ['-e', `process.on('SIGTERM',()=>{}); require('fs').openSync(${JSON.stringify(db)},'r'); console.log('ready'); setInterval(()=>{},1000)`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((res) => stubborn.stdout.once('data', res));
     try {
       const r = await killHolder(db, stubborn.pid!, 'SIGTERM', [], 500);
       assert.equal(r.stillAlive, true);

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backupDatabase, defaultBackupPath } from '../../../../src/engine/repair/backup';
+import { backupDatabase } from '../../../../src/engine/repair/backup';
+import { defaultBackupPath } from '../../../../src/engine/repair/backupFiles';
 import { checkpoint } from '../../../../src/engine/repair/checkpoint';
 import { enableWal, readJournalMode } from '../../../../src/engine/repair/enableWal';
 import { DoctorError } from '../../../../src/engine/errors';
@@ -62,7 +63,10 @@ describe('enable WAL', () => {
     assert.equal(r.ok, false);
     assert.equal(r.journalMode, 'delete');
     assert.ok(r.attempts > 3, `retried ${r.attempts} times`);
-    assert.deepEqual(r.blockers.map((b) => b.pid), [holder.pid]);
+    assert.deepEqual(
+      r.blockers.map((b) => b.pid),
+      [holder.pid],
+    );
     assert.match(r.message, new RegExp(`PID ${holder.pid}.*SHARED`));
     await holder.stop();
     const again = await enableWal(db, { timeoutMs: 2000 });

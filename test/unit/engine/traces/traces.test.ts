@@ -1,7 +1,11 @@
 // The explorer's query layer on real trace DBs: keyset paging, filters, search, detail.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { countTraces, filterChoices, ftsQuery, getTrace, getTraceField, listTraces } from '../../../../src/engine/traces/traces';
+import { countTraces } from '../../../../src/engine/traces/countTraces';
+import { filterChoices } from '../../../../src/engine/traces/filterChoices';
+import { ftsQuery } from '../../../../src/engine/traces/ftsQuery';
+import { listTraces } from '../../../../src/engine/traces/listTraces';
+import { getTrace, getTraceField } from '../../../../src/engine/traces/traceDetail';
 import { FIELD_PREVIEW_CHARS, type TracePageParams, type TraceRow } from '../../../../src/shared/traceModel';
 import { openFixtureDb, tempDir, traceWorkspace } from '../../../support/helpers';
 
@@ -40,23 +44,39 @@ describe('traces: keyset paging', () => {
     const { db } = await traceWorkspace({ rows: 0 });
     const ts = '2026-11-26T10:00:00.000Z';
     // 23 traces in 3 timestamps: most ties resolve by rowid.
-    await insert(db, Array.from({ length: 23 }, (_, i) => ({ ...fx.makeTrace(i), timestamp: i < 10 ? ts : i < 20 ? '2026-11-26T11:00:00.000Z' : '2026-11-26T09:00:00.000Z' })));
+    await insert(
+      db,
+      Array.from({ length: 23 }, (_, i) => ({ ...fx.makeTrace(i), timestamp: i < 10 ? ts : i < 20 ? '2026-11-26T11:00:00.000Z' : '2026-11-26T09:00:00.000Z' })),
+    );
     const got = await allPages(db, { limit: 4 });
     const expected = (await everything(db)).sort((a, b) => String(b.timestamp).localeCompare(String(a.timestamp)) || Number(b.rowid) - Number(a.rowid));
-    assert.deepEqual(got.map((r) => r.rowid), expected.map((r) => r.rowid));
+    assert.deepEqual(
+      got.map((r) => r.rowid),
+      expected.map((r) => r.rowid),
+    );
     const asc = await allPages(db, { limit: 5, dir: 'asc' });
-    assert.deepEqual(asc.map((r) => r.rowid), [...expected].reverse().map((r) => r.rowid));
+    assert.deepEqual(
+      asc.map((r) => r.rowid),
+      [...expected].reverse().map((r) => r.rowid),
+    );
   });
 
   it('sorts by latency and tokens, both directions, paging stays exact', async () => {
     const { db } = await traceWorkspace({ rows: 60 });
     const all = await everything(db);
-    for (const [sort, key] of [['latency', 'lat'], ['tokens', 'tok']] as const) {
+    for (const [sort, key] of [
+      ['latency', 'lat'],
+      ['tokens', 'tok'],
+    ] as const) {
       for (const dir of ['desc', 'asc'] as const) {
         const got = await allPages(db, { sort, dir, limit: 7 });
         const sign = dir === 'desc' ? -1 : 1;
         const expected = [...all].sort((a, b) => sign * (Number(a[key]) - Number(b[key])) || sign * (Number(a.rowid) - Number(b.rowid)));
-        assert.deepEqual(got.map((r) => r.rowid), expected.map((r) => r.rowid), `${sort} ${dir}`);
+        assert.deepEqual(
+          got.map((r) => r.rowid),
+          expected.map((r) => r.rowid),
+          `${sort} ${dir}`,
+        );
       }
     }
   });
@@ -75,12 +95,19 @@ describe('traces: keyset paging', () => {
     const { db } = await traceWorkspace({ rows: 10 });
     const first = await listTraces(db, { limit: 5 });
     const future = new Date(Date.now() + 60000).toISOString();
-    await insert(db, [0, 1, 2].map((i) => ({ ...fx.makeTrace(100 + i), timestamp: future })));
+    await insert(
+      db,
+      [0, 1, 2].map((i) => ({ ...fx.makeTrace(100 + i), timestamp: future })),
+    );
     const top = first.rows[0];
     const newer = await listTraces(db, { before: { key: top.timestamp, rowid: top.rowid }, limit: 50 });
     assert.equal(newer.rows.length, 3);
     const again = await listTraces(db, { limit: 4 });
-    assert.deepEqual(newer.rows.map((r) => r.rowid), again.rows.slice(0, 3).map((r) => r.rowid), 'same order as the list');
+    assert.deepEqual(
+      newer.rows.map((r) => r.rowid),
+      again.rows.slice(0, 3).map((r) => r.rowid),
+      'same order as the list',
+    );
   });
 });
 
@@ -101,8 +128,15 @@ describe('traces: filters', () => {
     ];
     for (const [filter, pred] of cases) {
       const got = await allPages(db, { filter, limit: 9 });
-      const want = all.filter(pred).map((r) => Number(r.rowid)).sort((a, b) => a - b);
-      assert.deepEqual(got.map((r) => r.rowid).sort((a, b) => a - b), want, JSON.stringify(filter));
+      const want = all
+        .filter(pred)
+        .map((r) => Number(r.rowid))
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        got.map((r) => r.rowid).sort((a, b) => a - b),
+        want,
+        JSON.stringify(filter),
+      );
       assert.ok(want.length > 0, `the fixture has matches for ${JSON.stringify(filter)}`);
       assert.equal(await countTraces(db, filter), want.length);
     }
@@ -186,16 +220,29 @@ describe('traces: not in WAL mode, bounded work per statement', () => {
     assert.equal(got.length, 30);
     for (let w = 0; w < 3; w++) {
       const window = byTime.slice(w * 10, w * 10 + 10).sort((a, b) => Number(b.lat) - Number(a.lat) || Number(b.rowid) - Number(a.rowid));
-      assert.deepEqual(got.slice(w * 10, w * 10 + 10).map((r) => r.rowid), window.map((r) => r.rowid), `window ${w}`);
+      assert.deepEqual(
+        got.slice(w * 10, w * 10 + 10).map((r) => r.rowid),
+        window.map((r) => r.rowid),
+        `window ${w}`,
+      );
     }
     const first = await listTraces(db, { sort: 'tokens', limit: 4, scanRows: 10 });
     assert.match(first.notice!, /Sorted among the newest 10 traces: the database is not in WAL mode.*Enable WAL to sort all/);
     // New traces do not shift the window a later page sorts.
-    await insert(db, [fx.makeTrace(300), fx.makeTrace(301)].map((t) => ({ ...t, timestamp: new Date(Date.now() + 60000).toISOString() })));
+    await insert(
+      db,
+      [fx.makeTrace(300), fx.makeTrace(301)].map((t) => ({ ...t, timestamp: new Date(Date.now() + 60000).toISOString() })),
+    );
     const second = await listTraces(db, { sort: 'tokens', limit: 4, scanRows: 10, after: first.cursor });
     const firstTen = (await allPages(db, { sort: 'tokens', limit: 20, scanRows: 10, after: undefined })).slice(0, 10);
-    assert.ok(firstTen.some((r) => r.rowid > 30), 'a fresh first page sees the new traces');
-    assert.ok(second.rows.every((r) => r.rowid <= 30), 'the anchored window does not');
+    assert.ok(
+      firstTen.some((r) => r.rowid > 30),
+      'a fresh first page sees the new traces',
+    );
+    assert.ok(
+      second.rows.every((r) => r.rowid <= 30),
+      'the anchored window does not',
+    );
   });
 
   it('an unindexed filter scans a bounded slice per request and pages through all matches', async () => {
@@ -205,7 +252,13 @@ describe('traces: not in WAL mode, bounded work per statement', () => {
     assert.equal(page.hasMore, true);
     assert.match(page.notice!, /Looked at the newest 7 traces only: the database is not in WAL mode/);
     const got = await allPages(db, { filter: { model: 'gpt-4o' }, limit: 3, scanRows: 7 });
-    assert.deepEqual(got.map((r) => r.rowid).sort((a, b) => a - b), all.filter((r) => r.model === 'gpt-4o').map((r) => Number(r.rowid)).sort((a, b) => a - b));
+    assert.deepEqual(
+      got.map((r) => r.rowid).sort((a, b) => a - b),
+      all
+        .filter((r) => r.model === 'gpt-4o')
+        .map((r) => Number(r.rowid))
+        .sort((a, b) => a - b),
+    );
     const search = await allPages(db, { filter: { search: 'Answer', status: 'success' }, limit: 5, scanRows: 9 });
     assert.equal(search.length, all.filter((r) => r.status === 'success').length);
   });
@@ -216,7 +269,11 @@ describe('traces: not in WAL mode, bounded work per statement', () => {
     assert.equal(await countTraces(db, {}, { chunkRows: 4, yieldMs: 0 }), 45);
     assert.equal(await countTraces(db, { status: 'error' }, { chunkRows: 4, yieldMs: 0 }), all.filter((r) => r.status === 'error').length);
     const c = await openFixtureDb(db);
-    const n = (await c.get("SELECT count(*) AS n FROM traces WHERE rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH 'Answer') AND json_extract(metadata, '$.model') = 'gpt-4o'")).n;
+    const n = (
+      await c.get(
+        "SELECT count(*) AS n FROM traces WHERE rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH 'Answer') AND json_extract(metadata, '$.model') = 'gpt-4o'",
+      )
+    ).n;
     await c.close();
     assert.ok(Number(n) > 0);
     assert.equal(await countTraces(db, { search: 'Answer', model: 'gpt-4o' }, { chunkRows: 4, yieldMs: 0 }), n);
@@ -227,7 +284,13 @@ describe('traces: not in WAL mode, bounded work per statement', () => {
     const all = await everything(db);
     const page = await listTraces(db, { sort: 'latency', limit: 5, scanRows: 10 });
     assert.equal(page.notice, undefined);
-    assert.deepEqual(page.rows.map((r) => r.rowid), [...all].sort((a, b) => Number(b.lat) - Number(a.lat) || Number(b.rowid) - Number(a.rowid)).slice(0, 5).map((r) => r.rowid));
+    assert.deepEqual(
+      page.rows.map((r) => r.rowid),
+      [...all]
+        .sort((a, b) => Number(b.lat) - Number(a.lat) || Number(b.rowid) - Number(a.rowid))
+        .slice(0, 5)
+        .map((r) => r.rowid),
+    );
   });
 });
 

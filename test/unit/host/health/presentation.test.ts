@@ -1,7 +1,10 @@
 // The status bar, tree and fix picker models, from real reports of real databases.
 import * as assert from 'node:assert/strict';
 import { inspect, Inspector } from '../../../../src/engine/diagnose/inspect';
-import { fixChoices, statusModel, treeModel, type DbEntry, type TreeNodeModel } from '../../../../src/host/health/presentation';
+import type { DbEntry } from '../../../../src/host/health/dbEntry';
+import { fixChoices } from '../../../../src/host/health/fixChoices';
+import { statusModel } from '../../../../src/host/health/statusModel';
+import { treeModel, type TreeNodeModel } from '../../../../src/host/health/treeModel';
 import { formatReport } from '../../../../src/shared/reportText';
 import type { HealthReport } from '../../../../src/shared/model';
 import { startActor, traceWorkspace } from '../../../support/helpers';
@@ -74,7 +77,7 @@ describe('presentation: fixes', () => {
     assert.equal(fixes[0], 'enableWal');
     assert.ok(fixes.includes('killBlocker'));
     assert.ok(fixes.includes('showHolders'));
-    assert.ok(fixes.includes('longTermFix'), 'the runbook\'s long-term fix in code is offered too');
+    assert.ok(fixes.includes('longTermFix'), "the runbook's long-term fix in code is offered too");
     assert.equal(new Set(fixes).size, fixes.length, 'no duplicates');
   });
 
@@ -119,17 +122,48 @@ describe('presentation: health tree', () => {
 
 describe('presentation: what stays still on screen', () => {
   const base = (): HealthReport => ({
-    path: '/r/packages/proxy/.ai-tests/traces.db', checkedAt: new Date().toISOString(), mode: 'passive', reachable: true, journalMode: 'wal', journalModeSource: 'header',
-    files: { db: { exists: true, size: 1, mtimeMs: 1 }, wal: { exists: true, size: 1, mtimeMs: 1 }, shm: { exists: true, size: 1, mtimeMs: 1 }, journal: { exists: false, size: 0, mtimeMs: 0 } },
-    lockSource: 'proc', locks: [], holders: [], findings: [], healthy: true, durationMs: 1,
+    path: '/r/packages/proxy/.ai-tests/traces.db',
+    checkedAt: new Date().toISOString(),
+    mode: 'passive',
+    reachable: true,
+    journalMode: 'wal',
+    journalModeSource: 'header',
+    files: {
+      db: { exists: true, size: 1, mtimeMs: 1 },
+      wal: { exists: true, size: 1, mtimeMs: 1 },
+      shm: { exists: true, size: 1, mtimeMs: 1 },
+      journal: { exists: false, size: 0, mtimeMs: 0 },
+    },
+    lockSource: 'proc',
+    locks: [],
+    holders: [],
+    findings: [],
+    healthy: true,
+    durationMs: 1,
   });
-  const proxy = { pid: 300, command: 'node dist/index.js', kind: 'proxy' as const, label: 'TraceForge proxy', files: ['db' as const], locks: ['WAL_WRITE' as const], self: false };
+  const proxy = {
+    pid: 300,
+    command: 'node dist/index.js',
+    kind: 'proxy' as const,
+    label: 'TraceForge proxy',
+    files: ['db' as const],
+    locks: ['WAL_WRITE' as const],
+    self: false,
+  };
 
   it('the proxy committing is not news: no lock row, a quiet description, the same section ids as when idle', () => {
     const idle = treeModel(entry(base()));
-    const committing = { ...base(), holders: [proxy], locks: [{ pid: 300, lock: 'WAL_WRITE' as const, file: 'shm' as const, type: 'write' as const, waiting: false, since: Date.now(), stuck: false }] };
+    const committing = {
+      ...base(),
+      holders: [proxy],
+      locks: [{ pid: 300, lock: 'WAL_WRITE' as const, file: 'shm' as const, type: 'write' as const, waiting: false, since: Date.now(), stuck: false }],
+    };
     const busy = treeModel(entry(committing));
-    assert.deepEqual(busy.map((n) => n.id), idle.map((n) => n.id), 'sections keep their ids, so VS Code keeps their expansion');
+    assert.deepEqual(
+      busy.map((n) => n.id),
+      idle.map((n) => n.id),
+      'sections keep their ids, so VS Code keeps their expansion',
+    );
     const locks = busy.find((n) => n.label === 'Locks now')!;
     assert.equal(locks.description, 'proxy committing');
     assert.equal(locks.children!.length, 1);
@@ -139,7 +173,21 @@ describe('presentation: what stays still on screen', () => {
   });
 
   it('words, not lock names: the holder says what it does; times say how long ago, exact in the tooltip', () => {
-    const r = { ...base(), journalMode: 'delete' as const, holders: [{ ...proxy, locks: ['EXCLUSIVE' as const, 'PENDING' as const, 'RESERVED' as const] }], log: { path: '/l', exists: true, lockErrors: 2, perHour: [{ hour: '2026-11-28T03:00:00.000Z', count: 2 }], totalBytes: 1, scannedBytes: 1, complete: true, last: new Date(Date.now() - 3 * 3600_000).toISOString() } };
+    const r = {
+      ...base(),
+      journalMode: 'delete' as const,
+      holders: [{ ...proxy, locks: ['EXCLUSIVE' as const, 'PENDING' as const, 'RESERVED' as const] }],
+      log: {
+        path: '/l',
+        exists: true,
+        lockErrors: 2,
+        perHour: [{ hour: '2026-11-28T03:00:00.000Z', count: 2 }],
+        totalBytes: 1,
+        scannedBytes: 1,
+        complete: true,
+        last: new Date(Date.now() - 3 * 3600_000).toISOString(),
+      },
+    };
     const all = flatten(treeModel(entry(r)));
     assert.equal(all.find((n) => n.label === 'PID 300')!.description, 'TraceForge proxy · committing');
     assert.match(all.find((n) => n.label === 'PID 300')!.tooltip!, /EXCLUSIVE, PENDING, RESERVED/);
@@ -151,10 +199,25 @@ describe('presentation: what stays still on screen', () => {
   });
 
   it('the fix picker: each fix once, with an icon, grouped under its finding; never Enable WAL on a WAL DB', () => {
-    const notWal = { code: 'not-wal' as const, severity: 'warning' as const, title: 'Journal mode is delete, not WAL', message: '', fixes: ['enableWal' as const, 'longTermFix' as const, 'increaseTimeout' as const] };
-    const logs = { code: 'lock-errors-in-log' as const, severity: 'warning' as const, title: '2 lock errors', message: '', fixes: ['openLog' as const, 'enableWal' as const, 'increaseTimeout' as const] };
+    const notWal = {
+      code: 'not-wal' as const,
+      severity: 'warning' as const,
+      title: 'Journal mode is delete, not WAL',
+      message: '',
+      fixes: ['enableWal' as const, 'longTermFix' as const, 'increaseTimeout' as const],
+    };
+    const logs = {
+      code: 'lock-errors-in-log' as const,
+      severity: 'warning' as const,
+      title: '2 lock errors',
+      message: '',
+      fixes: ['openLog' as const, 'enableWal' as const, 'increaseTimeout' as const],
+    };
     const choices = fixChoices([entry({ ...base(), journalMode: 'delete', findings: [notWal, logs] })]);
-    assert.deepEqual(choices.map((c) => c.fix), ['enableWal', 'longTermFix', 'increaseTimeout', 'openLog']);
+    assert.deepEqual(
+      choices.map((c) => c.fix),
+      ['enableWal', 'longTermFix', 'increaseTimeout', 'openLog'],
+    );
     assert.ok(choices.every((c) => c.icon.length > 0));
     assert.deepEqual([...new Set(choices.map((c) => c.reason))], ['Journal mode is delete, not WAL', '2 lock errors']);
     assert.ok(!fixChoices([entry({ ...base(), findings: [logs] })]).some((c) => c.fix === 'enableWal'), 'already WAL');
