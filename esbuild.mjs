@@ -31,16 +31,19 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
-  // The trace explorer webview: a browser bundle, no Node APIs.
+  // The webviews (trace explorer, Lock Monitor with uPlot): browser bundles, no Node APIs.
   {
     ...common,
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
     external: [],
-    entryPoints: { explorer: 'webview/explorer/main.ts' },
+    entryPoints: { explorer: 'webview/explorer/main.ts', monitor: 'webview/monitor/main.ts' },
     outdir: 'dist',
   },
+  // uPlot's stylesheet beside the bundles: the Lock Monitor's CSP loads styles from the
+  // extension's own files only, never inline.
+  { ...common, platform: 'browser', external: [], sourcemap: false, entryPoints: { uplot: 'node_modules/uplot/dist/uPlot.min.css' }, outdir: 'dist' },
   // The extension-host test suite and its desktop launcher (mocha stays a node module).
   { ...common, entryPoints: { 'test/suite': 'test/vscode/suite/index.ts' }, outdir: 'dist', external: [...common.external, 'mocha'] },
   { ...common, entryPoints: { 'test/runTests': 'test/vscode/runTests.ts' }, outdir: 'dist', external: [...common.external, '@vscode/test-electron'] },

@@ -20,7 +20,8 @@ export interface ExplorerCase {
 async function cursorAt(db: string, offset: number): Promise<{ key: string; rowid: number }> {
   const c = await fixture.open(db);
   // Only the benchmark uses OFFSET: to find where "page 10,000" starts.
-  const r = (await c.get(`SELECT timestamp, rowid FROM traces ORDER BY timestamp DESC, rowid DESC LIMIT 1 OFFSET ${offset}`)) as { timestamp: string; rowid: number } | undefined;
+  const r = (await c.get(`SELECT timestamp, rowid FROM traces ORDER BY timestamp DESC, rowid DESC LIMIT 1 OFFSET ${offset}`)) as
+    { timestamp: string; rowid: number } | undefined;
   await c.close();
   if (!r) throw new Error(`no row at offset ${offset}`);
   return { key: r.timestamp, rowid: r.rowid };
@@ -64,12 +65,17 @@ export async function runExplorerBench(db: string, rows: number, runs: number, g
 }
 
 export function explorerTable(cases: ExplorerCase[], cliBaselineMs?: number): string {
-  const lines = ['| Explorer query (1,000,000 traces) | Trace DB Doctor (engine, in process) | sqlite3 CLI, same SQL | ratio | Target |', '| --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| Explorer query (1,000,000 traces) | Trace DB Doctor (engine, in process) | sqlite3 CLI, same SQL | ratio | Target |',
+    '| --- | --- | --- | --- | --- |',
+  ];
   for (const c of cases) {
     const ratio = c.cli ? (c.doctor.median / c.cli.median).toFixed(2) + '×' : '–';
     const target = /search/.test(c.name) ? '≤ 150 ms' : '≤ 1.5 × CLI';
     const met = /search/.test(c.name) ? c.doctor.median <= 150 : c.cli ? c.doctor.median <= 1.5 * c.cli.median : undefined;
-    lines.push(`| ${c.name}: ${c.rows} rows | median ${c.doctor.median.toFixed(1)} ms · p95 ${c.doctor.p95.toFixed(1)} ms | ${c.cli ? `median ${c.cli.median.toFixed(1)} ms` : (existsSync(SQLITE3) ? 'n/a (SQL not captured)' : `n/a (${SQLITE3} missing)`)} | ${ratio} | ${target} ${met === undefined ? '' : met ? '✅' : '❌'} |`);
+    lines.push(
+      `| ${c.name}: ${c.rows} rows | median ${c.doctor.median.toFixed(1)} ms · p95 ${c.doctor.p95.toFixed(1)} ms | ${c.cli ? `median ${c.cli.median.toFixed(1)} ms` : existsSync(SQLITE3) ? 'n/a (SQL not captured)' : `n/a (${SQLITE3} missing)`} | ${ratio} | ${target} ${met === undefined ? '' : met ? '✅' : '❌'} |`,
+    );
   }
   if (cliBaselineMs !== undefined) lines.push('', `The CLI figures include starting sqlite3 (${cliBaselineMs.toFixed(1)} ms for \`select 1\`).`);
   return lines.join('\n');

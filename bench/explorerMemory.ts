@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { chromium, type Frame } from 'playwright-core';
 import { log, REPO, sleep } from './common';
 
-const importEsm = new Function('p', 'return import(p)') as (p: string) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// A real import() that the CommonJS transform would otherwise rewrite into require().
+// eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-explicit-any
+const importEsm = new Function('p', 'return import(p)') as (p: string) => Promise<any>;
 
 export interface ExplorerMemory {
   extHostBeforeMb: number;
@@ -63,7 +65,19 @@ export async function runExplorerMemory(db: string): Promise<ExplorerMemory> {
   if (!fs.existsSync(vsix)) throw new Error('tracedb-doctor.vsix missing: run `npm run package` first');
   cs.installVsix(tools, dirs, vsix);
   const server = await cs.startCodeServer(tools, dirs, { logFile: path.join(root, 'code-server.log') });
-  const browser = await chromium.launch({ executablePath: tools.chromium, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'] });
+  const browser = await chromium.launch({
+    executablePath: tools.chromium,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--enable-precise-memory-info',
+    ],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(server.folderUrl(root));
@@ -79,12 +93,19 @@ export async function runExplorerMemory(db: string): Promise<ExplorerMemory> {
     await page.keyboard.press('Enter');
     let frame: Frame | undefined;
     for (let i = 0; i < 100 && !frame; i++) {
-      for (const f of page.frames()) if (await f.locator('.viewport').count().catch(() => 0)) frame = f;
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.viewport')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
       if (!frame) await sleep(200);
     }
     if (!frame) throw new Error('explorer did not open');
     await frame.locator('.row').first().waitFor({ timeout: 30000 });
-    const loaded = () => frame!.locator('.viewport').evaluate((el) => Number((el as HTMLElement).dataset.loaded));
+    const loaded = () => frame.locator('.viewport').evaluate((el) => Number(el.dataset.loaded));
     // Scroll through 100 pages (10,000 rows): well past the webview's 3,000-row window.
     for (let i = 0; i < 600 && (await loaded()) < 10000; i++) {
       await frame.locator('.viewport').evaluate((el) => (el.scrollTop = el.scrollHeight));
@@ -97,8 +118,18 @@ export async function runExplorerMemory(db: string): Promise<ExplorerMemory> {
     const after = rssMb(pid);
     const heap = await frame.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize);
     const domNodes = await frame.evaluate(() => document.getElementsByTagName('*').length);
-    log(`  explorer memory: after scrolling ${rowsScrolled} rows (${kept} kept): extension host ${after.toFixed(1)} MB; webview heap ${heap ? (heap / 1048576).toFixed(1) : '?'} MB, ${domNodes} DOM nodes`);
-    return { extHostBeforeMb: before, extHostAfterMb: after, rowsScrolled, ...(heap ? { webviewHeapMb: heap / 1048576 } : {}), webviewDomNodes: domNodes, rowsKept: kept, activationMs: activationMs(dirs.userData) };
+    log(
+      `  explorer memory: after scrolling ${rowsScrolled} rows (${kept} kept): extension host ${after.toFixed(1)} MB; webview heap ${heap ? (heap / 1048576).toFixed(1) : '?'} MB, ${domNodes} DOM nodes`,
+    );
+    return {
+      extHostBeforeMb: before,
+      extHostAfterMb: after,
+      rowsScrolled,
+      ...(heap ? { webviewHeapMb: heap / 1048576 } : {}),
+      webviewDomNodes: domNodes,
+      rowsKept: kept,
+      activationMs: activationMs(dirs.userData),
+    };
   } finally {
     await browser.close();
     await server.stop();

@@ -142,9 +142,7 @@ async function build(finalPath: string, rows: number, padBytes: number): Promise
   removeDb(tmp);
   const db = await fixture.open(tmp);
   try {
-    await db.exec(
-      'PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE;',
-    );
+    await db.exec('PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE;');
     await db.exec(fixture.SCHEMA);
     const stmt = db.db.prepare(fixture.INSERT_SQL);
     const now = Date.now();
@@ -191,7 +189,8 @@ async function build(finalPath: string, rows: number, padBytes: number): Promise
   const fd = fs.openSync(tmp, 'r');
   fs.readSync(fd, header, 0, 20, 0);
   fs.closeSync(fd);
-  if (header[18] !== 1 || header[19] !== 1) throw new Error(`built DB header says write/read version ${header[18]}/${header[19]}, expected 1/1 (rollback journal)`);
+  if (header[18] !== 1 || header[19] !== 1)
+    throw new Error(`built DB header says write/read version ${header[18]}/${header[19]}, expected 1/1 (rollback journal)`);
   fs.renameSync(tmp, finalPath);
   return performance.now() - started;
 }

@@ -20,7 +20,8 @@ import { ACTOR, CACHE_DIR, REPO, RESULTS_MD, log, sleep, stats } from './common'
 import { startWriter, type Writer } from './writer';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const createTraceDb = (require('../test/fixtures/traceforge.cjs') as { createTraceDb(p: string, o: { rows: number; journalMode: string }): Promise<void> }).createTraceDb;
+const createTraceDb = (require('../test/fixtures/traceforge.cjs') as { createTraceDb(p: string, o: { rows: number; journalMode: string }): Promise<void> })
+  .createTraceDb;
 
 export interface QuietOptions {
   seconds: number;
@@ -144,7 +145,12 @@ function startProxyWriter(db: string, proxyDir: string, rate: number): Promise<W
 
 // ---------------------------------------------------------------- measuring
 
-async function measureState(server: Server, state: StateDef, opts: QuietOptions, settings: { pollIntervalMs: number; idleIntervalMs: number }): Promise<StateResult> {
+async function measureState(
+  server: Server,
+  state: StateDef,
+  opts: QuietOptions,
+  settings: { pollIntervalMs: number; idleIntervalMs: number },
+): Promise<StateResult> {
   const result: StateResult = { state, cpu: [], healthChanged: [], dataChanged: [], load: [] };
   const pid = server.child.pid!;
   for (let rep = 0; rep < opts.repeat; rep++) {
@@ -172,9 +178,13 @@ async function measureState(server: Server, state: StateDef, opts: QuietOptions,
       result.load.push(os.loadavg()[0]);
       // What changed, when anything did: a healthy DB that stays healthy should say nothing.
       for (const c of server.changes.slice(changes0)) {
-        log(`    healthChanged ${c.report.checkedAt}: ${c.report.findings.map((f) => f.code).join(', ') || 'healthy'}; locks ${c.report.locks.map((l) => `${l.pid}:${l.lock}${l.stuck ? '(stuck)' : ''}`).join(' ') || 'none'}`);
+        log(
+          `    healthChanged ${c.report.checkedAt}: ${c.report.findings.map((f) => f.code).join(', ') || 'healthy'}; locks ${c.report.locks.map((l) => `${l.pid}:${l.lock}${l.stuck ? '(stuck)' : ''}`).join(' ') || 'none'}`,
+        );
       }
-      log(`  ${state.label}: ${pct.toFixed(2)}% of one core over ${opts.seconds} s; ${server.changes.length - changes0} healthChanged, ${server.data.length - data0} dataChanged; load ${os.loadavg()[0].toFixed(2)}`);
+      log(
+        `  ${state.label}: ${pct.toFixed(2)}% of one core over ${opts.seconds} s; ${server.changes.length - changes0} healthChanged, ${server.data.length - data0} dataChanged; load ${os.loadavg()[0].toFixed(2)}`,
+      );
     } finally {
       await server.conn.sendRequest(proto.watch, { databases: [], ...settings }).catch(() => undefined);
       if (writer) await writer.stop().catch(() => undefined);
@@ -238,7 +248,9 @@ async function productionServer(): Promise<string | undefined> {
 
 export async function runQuietBench(opts: QuietOptions): Promise<QuietResults> {
   const settings = defaultSettings();
-  log(`quiet when healthy: ${opts.crowd} background processes × ${opts.filesEach} open files; ${opts.seconds} s per state, ${opts.repeat}× each; settings ${JSON.stringify(settings)}`);
+  log(
+    `quiet when healthy: ${opts.crowd} background processes × ${opts.filesEach} open files; ${opts.seconds} s per state, ${opts.repeat}× each; settings ${JSON.stringify(settings)}`,
+  );
   const crowd = startCrowd(opts.crowd, opts.filesEach);
   const onSignal = () => {
     crowd.stop();
@@ -249,7 +261,7 @@ export async function runQuietBench(opts: QuietOptions): Promise<QuietResults> {
   const states: StateResult[] = [];
   let rss: { before: number; after: number };
   let prod: { before: number; after: number } | undefined;
-  let crowdFds = 0;
+  let crowdFds: number;
   try {
     await sleep(1000);
     crowdFds = crowd.pids.reduce((n, pid) => n + (fs.existsSync(`/proc/${pid}/fd`) ? fs.readdirSync(`/proc/${pid}/fd`).length : 0), 0);

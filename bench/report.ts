@@ -100,25 +100,12 @@ export function resultsTable(r: Results): string {
     'flat in DB size',
     `${ok(flat(h.fullBig, h.fullSmall))} (${rowsLabel(r.big.rows)}/${rowsLabel(r.small.rows)} median ${(h.fullBig.median / h.fullSmall.median).toFixed(2)}×)`,
   ]);
-  rows.push([
-    `Health check, full, exact \`count(*)\` (${big})`,
-    series(h.exactBig),
-    cli ? series(cli.count) : noCli,
-    'on request only (no target)',
-    '–',
-  ]);
-  rows.push([
-    '`sqlite3 :memory: "select 1"` (CLI process start, included in every CLI figure)',
-    '–',
-    cli ? series(cli.start) : noCli,
-    '–',
-    '–',
-  ]);
+  rows.push([`Health check, full, exact \`count(*)\` (${big})`, series(h.exactBig), cli ? series(cli.count) : noCli, 'on request only (no target)', '–']);
+  rows.push(['`sqlite3 :memory: "select 1"` (CLI process start, included in every CLI figure)', '–', cli ? series(cli.start) : noCli, '–', '–']);
 
   for (const s of r.writer) {
     const byRound = s.slots.map((slot) => slot.writer.p99.toFixed(1)).join(' / ');
-    const added =
-      s.addedP99 !== undefined ? ` · **p99 ${s.addedP99 >= 0 ? '+' : ''}${s.addedP99.toFixed(2)} ms vs (${s.scenario.baseline})**` : '';
+    const added = s.addedP99 !== undefined ? ` · **p99 ${s.addedP99 >= 0 ? '+' : ''}${s.addedP99.toFixed(2)} ms vs (${s.scenario.baseline})**` : '';
     const text =
       `**${s.busyErrors} busy errors** · ${n(s.commits)} commits (${s.rate.toFixed(0)}/s) · ` +
       `p50 ${ms(s.p50, 2)} · p99 ${ms(s.p99, 2)} · max ${ms(s.max)}${added} · p99 by round ${byRound} ms` +
@@ -154,11 +141,7 @@ export function resultsTable(r: Results): string {
 
   const header = ['Measurement', 'Trace DB Doctor', 'sqlite3 CLI', 'Target', 'Result'];
   const esc = (c: string) => c.replace(/\|/g, '\\|');
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.map(esc).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(esc).join(' | ')} |`)].join('\n');
 }
 
 /** What ran next to the writer, as the table says it. */

@@ -2,9 +2,11 @@
 // 1,000,000-trace database and prints one results table (also bench/results.md).
 //
 //   npx tsx bench/run.ts [--rows N] [--small-rows N] [--runs N] [--count-runs N]
-//                        [--writer-seconds S] [--rounds N] [--rate N] [--no-quiet]
+//                        [--writer-seconds S] [--rounds N] [--rate N] [--no-quiet] [--no-monitor]
 //   npx tsx bench/run.ts quiet [--seconds S] [--repeat N] [--crowd N] [--files N]
 //                        the server's CPU and memory alone (bench/quiet.ts), no 1M DB
+//   npx tsx bench/run.ts monitor [--monitor-seconds S] [--monitor-rate N] [--big]
+//                        the lock monitor's own CPU at 10 Hz alone (bench/monitor.ts)
 //
 // Order matters: the read-only health checks run on the pristine cached DB first;
 // everything that writes (the writer scenarios, Enable WAL) runs on copies that are
@@ -21,6 +23,7 @@ import { SCENARIOS, runWriterImpact, type ScenarioResult } from './writerImpact'
 import { explorerTable, runExplorerBench } from './explorer';
 import { runExplorerMemory, type ExplorerMemory } from './explorerMemory';
 import { currentQuietSection, quietTable, runQuietBench, writeQuietSection, type QuietOptions } from './quiet';
+import { currentMonitorSection, monitorTable, runMonitorBench, writeMonitorSection, type MonitorBenchOptions } from './monitor';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -68,12 +71,30 @@ async function sqliteLibVersion(): Promise<string> {
 }
 
 function quietOptions(): QuietOptions {
-  return { seconds: arg('--seconds', 60), repeat: arg('--repeat', 1), crowd: arg('--crowd', 300), filesEach: arg('--files', 40), rate: arg('--quiet-rate', 20) };
+  return {
+    seconds: arg('--seconds', 60),
+    repeat: arg('--repeat', 1),
+    crowd: arg('--crowd', 300),
+    filesEach: arg('--files', 40),
+    rate: arg('--quiet-rate', 20),
+  };
 }
 
 async function quietOnly(): Promise<void> {
   const section = quietTable(await runQuietBench(quietOptions()));
   writeQuietSection(section);
+  process.stdout.write(`\n${section}\n\nWritten to bench/results.md.\n`);
+}
+
+function monitorOptions(source?: MonitorBenchOptions['source']): MonitorBenchOptions {
+  return { seconds: arg('--monitor-seconds', 20), rate: arg('--monitor-rate', 50), ...(source ? { source } : {}) };
+}
+
+async function monitorOnly(): Promise<void> {
+  // --big: on a copy of the cached large DB, as the full bench runs it (building it first if it is not cached).
+  const big = process.argv.includes('--big') ? await ensureTraceDb(ROWS) : undefined;
+  const section = monitorTable(await runMonitorBench(monitorOptions(big && { path: big.path, label: `a copy of the ${rowsLabel(ROWS)}-trace database` })));
+  writeMonitorSection(section);
   process.stdout.write(`\n${section}\n\nWritten to bench/results.md.\n`);
 }
 
@@ -179,6 +200,7 @@ async function main(): Promise<void> {
   const table = `${resultsTable(results)}\n\n${explorerMd}`;
   // 7. Quiet when healthy: the server alone, on a crowded machine.
   const keptQuiet = currentQuietSection();
+  const keptMonitor = currentMonitorSection();
   let md = writeResults(results, table);
   if (!process.argv.includes('--no-quiet')) {
     log('quiet when healthy (--no-quiet skips)…');
@@ -186,10 +208,17 @@ async function main(): Promise<void> {
     writeQuietSection(section);
     md += `\n${section}\n`;
   } else if (keptQuiet) writeQuietSection(keptQuiet);
+  // 8. The lock monitor's own cost, on a copy of the large DB.
+  if (!process.argv.includes('--no-monitor')) {
+    log('lock monitor (--no-monitor skips)…');
+    const section = monitorTable(await runMonitorBench(monitorOptions({ path: big.path, label: `a copy of the ${B}-trace database` })));
+    writeMonitorSection(section);
+    md += `\n${section}\n`;
+  } else if (keptMonitor) writeMonitorSection(keptMonitor);
   process.stdout.write(`\n${md}\nTotal bench run: ${seconds(results.totalMs)}. Written to bench/results.md.\n`);
 }
 
-(process.argv.includes('quiet') ? quietOnly() : main()).then(
+(process.argv.includes('quiet') ? quietOnly() : process.argv.includes('monitor') ? monitorOnly() : main()).then(
   () => process.exit(0),
   (e: unknown) => {
     cleanup();

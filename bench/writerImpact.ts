@@ -197,13 +197,7 @@ function aggregate(scenario: Scenario, slots: Slot[]): ScenarioResult {
   };
 }
 
-export async function runWriterImpact(
-  db: string,
-  scenarios: Scenario[],
-  msPerScenario: number,
-  rate: number,
-  rounds: number,
-): Promise<ScenarioResult[]> {
+export async function runWriterImpact(db: string, scenarios: Scenario[], msPerScenario: number, rate: number, rounds: number): Promise<ScenarioResult[]> {
   const slotMs = msPerScenario / rounds;
   const slots = new Map<string, Slot[]>(scenarios.map((s) => [s.id, []]));
   for (let round = 1; round <= rounds; round++) {

@@ -57,6 +57,14 @@ export function installVsix(tools, dirs, vsix) {
   if (r.status !== 0) throw new Error(`code-server --install-extension failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }
 
+/** The folder an installed extension lives in, as code-server recorded it in the profile's extensions.json. */
+export function installedExtensionDir(dirs, id) {
+  const installed = JSON.parse(fs.readFileSync(path.join(dirs.extensions, 'extensions.json'), 'utf8'));
+  const entry = installed.find((e) => e.identifier?.id?.toLowerCase() === id.toLowerCase());
+  if (!entry) throw new Error(`${id} is not installed in ${dirs.extensions}`);
+  return entry.location?.fsPath ?? path.join(dirs.extensions, entry.relativeLocation);
+}
+
 /**
  * Starts code-server and resolves once it answers /healthz.
  * `env` reaches the extension host and its terminals (PATH with pnpm, for the demo), on

@@ -5,10 +5,14 @@ import type { TraceDetail, TraceFilter, TraceRow, TraceSort } from '../shared/tr
 import * as path from 'node:path';
 import { formatLockLines, formatReport } from '../shared/reportText';
 import type { ProgressEvent } from '../shared/model';
+import { MONITOR_FLAGS, MONITOR_VALUE_FLAGS, monitorCommand } from './monitorCommand';
+// Inlined by esbuild at build time: dist/cli.js reports the version it was built from.
+import { version } from '../../package.json';
 
 const DEFAULT_DB = path.join('.ai-tests', 'traces.db');
 
 const USAGE = `Usage: tracedb-doctor <command> [DB] [options]
+       tracedb-doctor --version | -v
 
 Diagnoses and repairs the TraceForge proxy's SQLite trace database (RUNBOOK-002).
 Without DB, the database is found the way the proxy finds it, from the current folder:
@@ -38,6 +42,12 @@ Commands:
       --json: {rows, hasMore, cursor, notice}.
   show ID [DB] [--json]
       One trace: the conversation, tokens, latency and error (--json: every field).
+  monitor [DB] [--listen HOST:PORT] [--log FILE] [--interval MS] [--record FILE]
+      Samples who holds which SQLite lock 10 times a second (--interval, default 100 ms)
+      from /proc/locks, without opening the database, and serves Prometheus metrics at
+      http://127.0.0.1:9477/metrics (--listen; port 0 picks a free one): hold times per
+      lock and holder, the proxy's blocked time, lock errors in its log, commits, WAL size,
+      health. --record appends each hold and lock error as a JSON line. Ctrl-C stops.
 `;
 
 interface Args {
@@ -49,6 +59,7 @@ interface Args {
 }
 
 const VALUE_FLAGS = new Set(['--log', '--timeout', '--out', '--sort', '--dir', '--model', '--status', '--endpoint', '--session', '--search', '--limit']);
+for (const f of MONITOR_VALUE_FLAGS) VALUE_FLAGS.add(f);
 const KNOWN_FLAGS: Record<string, string[]> = {
   check: ['--json', '--passive', '--count', '--integrity', '--log'],
   'enable-wal': ['--timeout', '--backup', '--force', '--json'],
@@ -57,6 +68,7 @@ const KNOWN_FLAGS: Record<string, string[]> = {
   backup: ['--out', '--json'],
   traces: ['--sort', '--dir', '--model', '--status', '--endpoint', '--session', '--search', '--limit', '--json'],
   show: ['--json'],
+  monitor: MONITOR_FLAGS,
 };
 
 /** `show` takes the trace's id first; every other command's only positional is the database. */
@@ -106,7 +118,9 @@ async function resolveDb(a: Args): Promise<string> {
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
   const others = found.filter((c) => c.exists && c !== best);
   const why = best.openByProxy.length ? `open by the proxy, PID ${best.openByProxy.join(', ')}` : best.source === 'env' ? 'TRACEFORGE_SQLITE_PATH' : 'found';
-  process.stderr.write(`tracedb-doctor: ${rel(best.dbPath)} (${why})${others.length ? `; also found ${others.map((c) => rel(c.dbPath)).join(', ')} (pass a path to choose)` : ''}\n`);
+  process.stderr.write(
+    `tracedb-doctor: ${rel(best.dbPath)} (${why})${others.length ? `; also found ${others.map((c) => rel(c.dbPath)).join(', ')} (pass a path to choose)` : ''}\n`,
+  );
   return best.dbPath;
 }
 
@@ -211,6 +225,12 @@ async function run(argv: string[]): Promise<number> {
       out(json ? JSON.stringify(t, null, 2) : formatTrace(t));
       return 0;
     }
+    case 'monitor':
+      return monitorCommand(dbArg(a), a.flags);
+    case '--version':
+    case '-v':
+      out(version);
+      return 0;
     case 'help':
     case '--help':
     case '-h':
@@ -252,7 +272,9 @@ function tracesParams(a: Args): Parameters<typeof listTraces>[1] {
 function traceLine(r: TraceRow): string {
   const preview = (r.preview ?? '').replace(/\s+/g, ' ').slice(0, 60);
   const lat = r.latencyMs === null ? '-' : `${r.latencyMs} ms`;
-  return [r.timestamp, (r.model ?? '-').padEnd(16), (r.status ?? '-').padEnd(7), lat.padStart(9), `${r.tokens ?? '-'} tok`.padStart(10), r.id, preview].join('  ');
+  return [r.timestamp, (r.model ?? '-').padEnd(16), (r.status ?? '-').padEnd(7), lat.padStart(9), `${r.tokens ?? '-'} tok`.padStart(10), r.id, preview].join(
+    '  ',
+  );
 }
 
 function parseJson(text: string | null): unknown {
@@ -267,7 +289,10 @@ function parseJson(text: string | null): unknown {
 /** Message content as text: a string, or the text parts of a multi-part content array. */
 function contentText(c: unknown): string {
   if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : JSON.stringify(p))).join('\n');
+  if (Array.isArray(c))
+    return c
+      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : JSON.stringify(p)))
+      .join('\n');
   return c === undefined || c === null ? '' : JSON.stringify(c);
 }
 
@@ -275,14 +300,21 @@ function formatTrace(t: TraceDetail): string {
   const req = parseJson(t.request.text) as { model?: unknown; messages?: { role?: unknown; content?: unknown }[] } | string | null;
   const res = parseJson(t.response.text) as { choices?: { message?: { role?: unknown; content?: unknown } }[]; content?: unknown } | string | null;
   const meta = (parseJson(t.metadata.text) ?? {}) as Record<string, unknown>;
-  const lines = [`Trace ${t.id}`, `${t.timestamp} · ${t.endpoint}${meta.model ? ` · ${String(meta.model)}` : ''}${meta.status ? ` · ${String(meta.status)}` : ''}`];
+  const lines = [
+    `Trace ${t.id}`,
+    `${t.timestamp} · ${t.endpoint}${meta.model ? ` · ${String(meta.model)}` : ''}${meta.status ? ` · ${String(meta.status)}` : ''}`,
+  ];
   lines.push(`Latency: ${meta.duration_ms ?? '-'} ms · tokens: ${meta.tokens_used ?? '-'}`);
   if (t.sessionId !== null) lines.push(`Session: ${t.sessionId}${t.stepIndex !== null ? ` step ${t.stepIndex}` : ''}`);
   if (meta.error) lines.push(`Error: ${typeof meta.error === 'string' ? meta.error : JSON.stringify(meta.error)}`);
   lines.push('', 'Conversation:');
-  if (req && typeof req === 'object' && Array.isArray(req.messages)) for (const m of req.messages) lines.push(`[${String(m?.role ?? '?')}] ${contentText(m?.content)}`);
+  if (req && typeof req === 'object' && Array.isArray(req.messages))
+    for (const m of req.messages) lines.push(`[${String(m?.role ?? '?')}] ${contentText(m?.content)}`);
   else lines.push(`[request] ${typeof req === 'string' ? req : JSON.stringify(req)}`);
-  const answer = res && typeof res === 'object' ? (res.choices?.[0]?.message ?? (res.content !== undefined ? { role: 'assistant', content: res.content } : undefined)) : undefined;
+  const answer =
+    res && typeof res === 'object'
+      ? (res.choices?.[0]?.message ?? (res.content !== undefined ? { role: 'assistant', content: res.content } : undefined))
+      : undefined;
   if (answer) lines.push(`[${String(answer.role ?? 'assistant')}] ${contentText(answer.content)}`);
   else if (res !== null) lines.push(`[response] ${typeof res === 'string' ? res : JSON.stringify(res)}`);
   else lines.push('(no response)');

@@ -30,7 +30,7 @@ export async function runWriter(dbPath: string, seconds: number): Promise<Writer
   const c = await openConnection(dbPath, { readonly: false, busyTimeoutMs: 5000 });
   try {
     await c.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    const row = rowFor(await c.all("SELECT name, \"notnull\", dflt_value FROM pragma_table_info('traces')"));
+    const row = rowFor(await c.all('SELECT name, "notnull", dflt_value FROM pragma_table_info(\'traces\')'));
     const latencies: number[] = [];
     let busyErrors = 0;
     const otherErrors: string[] = [];
@@ -38,7 +38,7 @@ export async function runWriter(dbPath: string, seconds: number): Promise<Writer
     while (performance.now() < until) {
       const t = performance.now();
       try {
-        await new Promise<void>((res, rej) => c.raw.run(row.sql, row.values(), (e: Error | null) => (e ? rej(e) : res())));
+        await c.run(row.sql, row.values());
         latencies.push(performance.now() - t);
       } catch (e) {
         if (isBusy(e)) busyErrors++;

@@ -10,6 +10,7 @@ import { watchForDatabases } from './health/databaseChoice';
 import { createDoctorClient } from './doctorClient';
 import { ExplorerPanel } from './explorer/explorerPanel';
 import { HealthTree, watchTreeVisibility } from './health/healthTree';
+import { MonitorPanel } from './monitor/monitorPanel';
 import { TRACE_SCHEME, TraceDocuments } from './explorer/traceDocuments';
 import { StatusBar } from './health/statusBar';
 
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     ...watchTreeVisibility(ctx, vscode.window.createTreeView('tracedb.health', { treeDataProvider: tree, showCollapseAll: true })),
     ...registerCommands(ctx),
     ExplorerPanel.registerSerializer(ctx),
+    ...MonitorPanel.register(ctx),
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, new TraceDocuments(ctx)),
     ...ctx.listen(),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.sendWatchList().catch((e) => ctx.showError(e))),

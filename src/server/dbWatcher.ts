@@ -11,15 +11,21 @@
 //   DB is quiet, every pollIntervalMs while something is wrong or the user looks at the
 //   processes. It walks /proc/*/fd only when names are wanted, and then incrementally.
 //
+// Beside them, a lock monitor (/proc/locks only, never a SQLite lock) samples all the
+// time: at the poll rate, and ten times a second while a Lock Monitor shows this database.
+// Its last five minutes ride along in every report this watcher sends (figures and
+// findings), but never make it send one: only a change of findings counts (fingerprint).
+//
 // fs.watch on the folder only when the probe is set slower than a second, and then one
 // event at a time: a proxy committing 20 times a second sends a hundred-odd events a
 // second, and listening to them cost the server more than everything else together
 // (rollback DB, writer at 20/s: 1.8–2.0% of a core with the watch, 0.3–0.5% without).
-import { Inspector, commitFingerprint, decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine';
+import { Inspector, LockMonitor, MONITOR_DEFAULT_INTERVAL_MS, commitFingerprint, decodeSqliteLocks, parseProcLocks, type ScanMode } from '../engine';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HealthReport, HeldLock, LockedFile } from '../shared/model';
 import type { WatchedDatabase } from '../shared/protocol';
+import { MONITOR_SUMMARY_MS, withMonitor } from './monitorReport';
 
 /** Change notifications for one database are at least this far apart. */
 const NOTIFY_GAP_MS = 1000;
@@ -40,6 +46,8 @@ export interface WatchInterest {
   names: boolean;
   /** Send dataChanged; undefined: the client never said, so send it anyway (at most every 3 s). */
   data?: boolean;
+  /** A Lock Monitor shows this database: its lock monitor samples at 10 Hz, not at the poll rate. */
+  monitor?: boolean;
 }
 
 export interface DbWatcherEvents {
@@ -63,6 +71,8 @@ interface Probe {
 
 export class DbWatcher {
   readonly inspector: Inspector;
+  /** Who held which lock, from when to when: sampled from /proc/locks, never a lock of its own. */
+  readonly monitor: LockMonitor;
   private timer?: NodeJS.Timeout;
   private fsWatcher?: fs.FSWatcher;
   private busy = false;
@@ -94,9 +104,11 @@ export class DbWatcher {
     private readonly events: DbWatcherEvents,
   ) {
     this.inspector = new Inspector(target.dbPath, { logPath: target.logPath });
+    this.monitor = new LockMonitor(target.dbPath, { intervalMs: this.monitorIntervalMs(), ...(target.logPath ? { logPath: target.logPath } : {}) });
   }
 
   start(): void {
+    this.monitor.start();
     this.watchFolder();
     this.schedule(0);
   }
@@ -104,6 +116,7 @@ export class DbWatcher {
   setRates(rates: WatchRates): void {
     const faster = rates.pollIntervalMs < this.rates.pollIntervalMs;
     this.rates = rates;
+    this.monitor.setIntervalMs(this.monitorIntervalMs());
     if (rates.pollIntervalMs <= EVENT_GAP_MS) this.unwatchFolder();
     if (faster) this.wake(0);
   }
@@ -111,8 +124,14 @@ export class DbWatcher {
   setInterest(interest: WatchInterest): void {
     const namesNow = interest.names && !this.interest.names;
     this.interest = interest;
+    this.monitor.setIntervalMs(this.monitorIntervalMs());
     // The processes list was just opened: fill it now, not at the next quiet check.
     if (namesNow) this.schedule(0);
+  }
+
+  /** Ten times a second while someone watches the timeline; otherwise as often as the probe looks. */
+  private monitorIntervalMs(): number {
+    return this.interest.monitor ? MONITOR_DEFAULT_INTERVAL_MS : this.rates.pollIntervalMs;
   }
 
   /** Runs a passive check soon, whatever the probe would say (after a repair, a new interest). */
@@ -234,17 +253,20 @@ export class DbWatcher {
   }
 
   /**
-   * Records a report (from the poll or a user's full check) and pushes it when its state
-   * differs from what the client last got, at most once a second: a proxy committing 200
-   * times a second is not 200 health changes.
+   * Records a report (from the poll or a user's full check), with the lock monitor's
+   * figures and findings added, and pushes it when its state differs from what the client
+   * last got, at most once a second: a proxy committing 200 times a second is not 200
+   * health changes. Returns the report as recorded.
    */
-  publish(report: HealthReport): void {
-    if (this.disposed) return;
+  publish(raw: HealthReport): HealthReport {
+    if (this.disposed) return raw;
+    const report = this.monitor.running ? withMonitor(raw, this.monitor.summary(MONITOR_SUMMARY_MS)) : raw;
     this.last = report;
-    if (fingerprint(report) === this.sentFingerprint) return;
+    if (fingerprint(report) === this.sentFingerprint) return report;
     const wait = this.sentAt + NOTIFY_GAP_MS - Date.now();
     if (wait <= 0) this.flush();
     else this.notifyTimer ??= setTimeout(() => this.flush(), wait);
+    return report;
   }
 
   private flush(): void {
@@ -287,6 +309,7 @@ export class DbWatcher {
 
   dispose(): void {
     this.disposed = true;
+    this.monitor.stop();
     clearTimeout(this.timer);
     clearTimeout(this.notifyTimer);
     clearTimeout(this.dataTimer);

@@ -13,12 +13,15 @@ export interface ProgressReport {
 export class Handler {
   constructor(private readonly connection: Connection) {}
 
-  /** Runs a handler; DoctorErrors reach the user as they are, anything else as a bug. */
-  async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a handler; DoctorErrors reach the user as they are, anything else as a bug.
+   * `quiet`: no log line when it succeeds (a request the client polls every second).
+   */
+  async run<T>(what: string, fn: () => Promise<T>, opts: { quiet?: boolean } = {}): Promise<T> {
     const started = performance.now();
     try {
       const result = await fn();
-      this.connection.console.log(`${what}: ${Math.round(performance.now() - started)} ms`);
+      if (!opts.quiet) this.connection.console.log(`${what}: ${Math.round(performance.now() - started)} ms`);
       return result;
     } catch (e) {
       if (e instanceof DoctorError) {

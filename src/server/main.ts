@@ -4,9 +4,12 @@
 // This file only wires the parts together (docs/DESIGN.md, "Layers").
 import { fileURLToPath } from 'node:url';
 import { CodeActionKind, createConnection, ProposedFeatures, TextDocumentSyncKind, type Connection } from 'vscode-languageserver/node';
+import { sqliteBackendInfo } from '../engine';
+import { describeSqliteBackend } from '../shared/reportText';
 import { SETTINGS } from '../shared/settings';
 import { Handler } from './handle';
 import { registerHealthHandlers } from './handlers/health';
+import { registerMonitorHandlers } from './handlers/monitor';
 import { registerRepairHandlers } from './handlers/repair';
 import { registerTraceHandlers } from './handlers/traces';
 import { FIX_ALL_KIND, registerPragmaLint } from './lint';
@@ -40,6 +43,7 @@ connection.onInitialize((params) => {
 });
 
 connection.onInitialized(() => {
+  connection.console.log(`SQLite engine: ${describeSqliteBackend(sqliteBackendInfo())}`);
   // Storage code is linted once in the background; open documents as they change.
   void lint
     .scanWorkspace(workspaceFolders)
@@ -49,6 +53,7 @@ connection.onInitialized(() => {
 registerHealthHandlers(connection, handler, watchers, (ms) => (minBusyTimeoutMs = ms));
 registerRepairHandlers(connection, handler, watchers);
 registerTraceHandlers(connection, handler);
+registerMonitorHandlers(connection, handler, watchers);
 
 connection.onShutdown(() => watchers.dispose());
 

@@ -1,6 +1,6 @@
-// The databases the server keeps an eye on (one DbWatcher each), as the client's watch
-// list says, and what the client looks at (watchInterest), applied to watchers created
-// later too. Requests go through a database's watcher when it has one, so a user's check
+// The databases the server keeps an eye on (one DbWatcher each, with its lock monitor), as
+// the client's watch list says, and what the client looks at (watchInterest, including which
+// databases a Lock Monitor shows), applied to watchers created later too. Requests go through a database's watcher when it has one, so a user's check
 // adds to its lock history and a repair's result shows at once.
 import * as path from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
@@ -15,12 +15,19 @@ const MIN_POLL_INTERVAL_MS = 250;
 export class Watchers {
   private readonly byPath = new Map<string, DbWatcher>();
   private interest: WatchInterest = { names: false };
+  /** Databases a Lock Monitor shows (resolved paths): sampled at 10 Hz. */
+  private monitored = new Set<string>();
 
   constructor(private readonly connection: Connection) {}
 
   setInterest(params: proto.WatchInterestParams): void {
     this.interest = { names: params.names ?? this.interest.names, data: params.data ?? this.interest.data };
-    for (const w of this.byPath.values()) w.setInterest(this.interest);
+    if (params.monitor) this.monitored = new Set(params.monitor.map((p) => path.resolve(p)));
+    for (const [key, w] of this.byPath) w.setInterest(this.interestFor(key));
+  }
+
+  private interestFor(key: string): WatchInterest {
+    return { ...this.interest, monitor: this.monitored.has(key) };
   }
 
   /** Replaces the watch list: watchers no longer wanted (or re-targeted) go, new ones start. */
@@ -47,7 +54,7 @@ export class Watchers {
         onError: (t, e) => this.connection.console.error(`poll of ${t.dbPath} failed: ${(e as Error)?.stack ?? e}`),
       });
       this.byPath.set(key, w);
-      w.setInterest(this.interest);
+      w.setInterest(this.interestFor(key));
       w.start();
     }
   }

@@ -18,6 +18,7 @@ export const COMMANDS = {
   longTermFix: 'tracedb.longTermFix',
   increaseTimeout: 'tracedb.increaseTimeout',
   openExplorer: 'tracedb.openExplorer',
+  openLockMonitor: 'tracedb.openLockMonitor',
   openLog: 'tracedb.openLog',
   showFixes: 'tracedb.showFixes',
   chooseDatabase: 'tracedb.chooseDatabase',

@@ -47,7 +47,9 @@ export type FindingCode =
   /** The lock monitor saw another process block the proxy's commits, repeatedly. */
   | 'lock-contention'
   /** The lock monitor saw the write lock held most of the time at the current load. */
-  | 'write-saturation';
+  | 'write-saturation'
+  /** No SQLite engine loads in the doctor's process: only header-level health (no SQL reads, no repairs). */
+  | 'no-sqlite-engine';
 
 export interface Finding {
   code: FindingCode;
@@ -184,8 +186,12 @@ export interface Holder {
 
 export interface LockSample {
   takenAt: number;
-  /** Where the lock view came from; 'none' when the platform shows no locks. */
-  source: 'proc' | 'lsof' | 'none';
+  /**
+   * Where the view came from. Only 'proc' (Linux's /proc/locks) shows locks; 'lsof' (macOS,
+   * the BSDs) and 'restart-manager' (Windows) show who has the files open, never a lock;
+   * 'none' shows nothing. `note` says which, for the user.
+   */
+  source: 'proc' | 'lsof' | 'restart-manager' | 'none';
   locks: HeldLock[];
   holders: Holder[];
   /** What this platform could not see, for the user. */
@@ -260,6 +266,18 @@ export interface IntegrityResult {
 
 export type InspectMode = 'passive' | 'full';
 
+/** Which SQLite engine the doctor's process reads the database with. */
+export interface SqliteBackendInfo {
+  /** 'native': the @vscode/sqlite3 addon; 'node:sqlite': the one built into Node; 'none': neither loads here. */
+  name: 'native' | 'node:sqlite' | 'none';
+  /** The SQLite library's version, e.g. 3.39.4. */
+  version?: string;
+  /** The Node version the doctor runs on (node:sqlite is part of it), e.g. 24.9.0. */
+  node: string;
+  /** Why the engine tried before this one is not in use (the native module's load error, a forced choice), or why none is. */
+  reason?: string;
+}
+
 export interface HealthReport {
   path: string;
   checkedAt: string;
@@ -284,6 +302,8 @@ export interface HealthReport {
   log?: LogSummary;
   /** The lock monitor's last minutes, when it has been sampling this database. */
   monitor?: MonitorSummary;
+  /** The SQLite engine this check had (or did not have). */
+  sqliteBackend?: SqliteBackendInfo;
   findings: Finding[];
   healthy: boolean;
   durationMs: number;

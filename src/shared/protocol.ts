@@ -3,6 +3,7 @@
 // is ever spelled at a call site. Depends only on the LSP protocol package and its sibling model files.
 import { NotificationType, RequestType, type TextEdit, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
 import type { BackupResult, CheckpointResult, ConcurrencyResult, EnableWalResult, HealthReport, IntegrityResult, LockSample } from './model';
+import type { MonitorSnapshot } from './monitorModel';
 import type { DbCandidate, KillResult, ProxyLaunch, StopProxyResult } from './proxyModel';
 import type { TraceDetail, TraceField, TraceFieldName, TraceFilter, TracePage, TracePageParams } from './traceModel';
 
@@ -52,6 +53,12 @@ export interface WatchInterestParams {
    * Never sent: dataChanged goes out anyway, at most every 3 s.
    */
   data?: boolean;
+  /**
+   * The databases (dbPath) a Lock Monitor shows right now: their lock monitors sample at
+   * 10 Hz; every other watched database's samples at the poll rate (pollIntervalMs).
+   * Replaces the previous list.
+   */
+  monitor?: string[];
 }
 export const watchInterest = new RequestType<WatchInterestParams, void, void>('tracedb/watchInterest');
 
@@ -158,6 +165,17 @@ export interface ConcurrencyParams extends WorkDoneProgressParams {
   seconds?: number;
 }
 export const verifyConcurrency = new RequestType<ConcurrencyParams, ConcurrencyResult, void>('tracedb/verifyConcurrency');
+
+// ---------------------------------------------------------------- lock monitor (client → server)
+
+// The lock monitor's last `windowMs` of a watched database: holds, lock errors with their
+// blame, commits per second, and the figures. Refused (user-facing) for a database not watched.
+export interface MonitorParams {
+  dbPath: string;
+  /** How far back, in ms; the server clamps it to what it keeps (an hour). */
+  windowMs: number;
+}
+export const monitor = new RequestType<MonitorParams, MonitorSnapshot, void>('tracedb/monitor');
 
 // ---------------------------------------------------------------- trace explorer (client → server)
 

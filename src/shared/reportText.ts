@@ -4,7 +4,7 @@
 // leave the machine (pasted into issues, CI logs), so secrets are redacted on the way out.
 import { describeLock, FIX_TITLES, formatBytes } from './labels';
 import { redact } from '../engine/diagnose/redact';
-import type { HealthReport, LockSample } from './model';
+import type { HealthReport, LockSample, SqliteBackendInfo } from './model';
 
 interface Style {
   heading(s: string): string;
@@ -19,7 +19,9 @@ export function formatLockLines(sample: Pick<LockSample, 'holders' | 'locks' | '
   const lines: string[] = [];
   if (sample.note) lines.push(style.item(sample.note));
   const lockLines = sample.locks.filter((l) => l.lock !== 'WAL_OPEN');
-  if (sample.source !== 'none') {
+  // Only /proc/locks says which SQLite lock each process holds; lsof and the Restart
+  // Manager say who has the file open, so "no lock" would be a claim they cannot make.
+  if (sample.source === 'proc') {
     if (!lockLines.length) lines.push(style.item('No SQLite lock is held right now.'));
     for (const l of lockLines) {
       const state = l.waiting ? 'waiting for' : l.stuck ? `STUCK ${Math.round((Date.now() - l.since) / 1000)} s` : 'holds';
@@ -35,6 +37,15 @@ export function formatLockLines(sample: Pick<LockSample, 'holders' | 'locks' | '
   return lines;
 }
 
+/** The engine in a few words: "node:sqlite (built into Node 24.9.0, SQLite 3.50.4; the native module did not load: …)". */
+export function describeSqliteBackend(b: SqliteBackendInfo): string {
+  const sqlite = b.version ? `SQLite ${b.version}` : undefined;
+  if (b.name === 'none') return `none: ${b.reason ?? 'no engine loaded'}`;
+  const what = b.name === 'native' ? ['@vscode/sqlite3', sqlite] : [`built into Node ${b.node}`, sqlite];
+  const detail = what.filter(Boolean).join(', ');
+  return `${b.name} (${detail}${b.reason ? `; ${b.reason}` : ''})`;
+}
+
 export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {}): string {
   const s = opts.markdown ? MARKDOWN : TEXT;
   const out: string[] = [];
@@ -45,6 +56,7 @@ export function formatReport(r: HealthReport, opts: { markdown?: boolean } = {})
   out.push(s.heading('Database'));
   out.push(s.item(`Reachable: ${r.reachable ? 'yes' : `no (${r.unreachableReason})`}`));
   out.push(s.item(`Journal mode: ${r.journalMode}${r.journalModeSource === 'header' ? ' (from the file header)' : ''}`));
+  if (r.sqliteBackend) out.push(s.item(`SQLite: ${describeSqliteBackend(r.sqliteBackend)}`));
   if (r.header) {
     const h = r.header;
     out.push(s.item(`Size: ${formatBytes(r.files.db.size)} · page size ${h.pageSize} · ${h.pageCount} pages · ${h.freelistPages} free`));

@@ -44,6 +44,8 @@ export interface FindingInput {
   walSince?: number;
   /** Start of the doctor's Enable WAL run that made that switch. */
   walRunStartedAt?: number;
+  /** A full check that had no SQLite engine: what it could not do, and why (backend.ts). */
+  noSqlite?: string;
   now: number;
 }
 
@@ -277,6 +279,17 @@ export function deriveFindings(input: FindingInput): Finding[] {
 
   const log = input.log;
   if (log?.exists && log.lockErrors > 0) out.push(logFinding(input, log));
+
+  if (input.noSqlite) {
+    // Not the database's fault: it checks healthy on what the header and /proc show.
+    out.push({
+      code: 'no-sqlite-engine',
+      severity: 'info',
+      title: 'No SQLite engine here: header-level health only',
+      message: input.noSqlite,
+      fixes: [],
+    });
+  }
 
   if (input.integrity?.ran === false) {
     out.push({

@@ -23,6 +23,7 @@ import { processStartMs } from '../locks/procStat';
 import { countTraces } from '../traces/countTraces';
 import { recordWalSwitch, walSwitch, walSwitchTime } from '../repair/walMarker';
 import { isBusy, sqliteCode } from '../sqlite/connection';
+import { noSqliteError, sqliteBackendInfo } from '../sqlite/backend';
 import { commitFingerprintOf } from './commitFingerprint';
 import type { DbHeader, FindingCode, HealthReport, InspectMode, IntegrityResult, JournalMode, LockSample, SchemaInfo, TraceCount } from '../../shared/model';
 
@@ -121,9 +122,12 @@ export class Inspector {
     let traceCount: TraceCount | undefined;
     let integrity: IntegrityResult | undefined;
 
+    // Without a SQLite engine in this process only the header-level look is possible.
+    const sqliteBackend = sqliteBackendInfo();
+    const noSqlite = sqliteBackend.name === 'none' ? noSqliteError(sqliteBackend).message : undefined;
     // A hot journal is rolled back by whoever opens the database next: that is the
     // proxy's recovery to run, not a side effect of looking.
-    const sqlAllowed = header && !hotJournal && (opts.mode === 'full' || header.wal);
+    const sqlAllowed = header && !hotJournal && (opts.mode === 'full' || header.wal) && !noSqlite;
     if (sqlAllowed) {
       try {
         // An exact count scans the whole table: in rollback mode it must not hold SHARED for
@@ -140,7 +144,9 @@ export class Inspector {
       }
     }
     if (opts.integrity && header && !unreachable) {
-      integrity = await integrityCheck(dbPath, { busyTimeoutMs: this.busyTimeoutMs });
+      integrity = noSqlite
+        ? { ok: false, ran: false, notRunReason: `No SQLite engine is available here: ${sqliteBackend.reason}.`, messages: [], onCopy: false, durationMs: 0 }
+        : await integrityCheck(dbPath, { busyTimeoutMs: this.busyTimeoutMs });
     }
 
     const log = this.logTail ? await this.logTail.update() : undefined;
@@ -168,6 +174,7 @@ export class Inspector {
       integrity,
       logErrorsBeforeWal: this.logErrorsBeforeWal,
       ...(sw ? { walSince: sw.at, ...(sw.runStartedAt !== undefined ? { walRunStartedAt: sw.runStartedAt } : {}) } : {}),
+      ...(noSqlite && opts.mode === 'full' && header ? { noSqlite } : {}),
       now: Date.now(),
     });
 
@@ -190,6 +197,7 @@ export class Inspector {
       locks: sample.locks,
       holders: sample.holders,
       ...(log ? { log } : {}),
+      sqliteBackend,
       findings,
       healthy: !unreachable && isHealthy(findings),
       durationMs: Math.round((performance.now() - started) * 10) / 10,

@@ -7,7 +7,7 @@ import { procStatFields, startTicksOf } from './procStat';
 import type { ProcessInfo } from './processInfo';
 import type { HolderClass } from './processNames';
 import { statOrUndefined } from '../util/tryFs';
-import type { DbFileRole } from '../../shared/model';
+import type { DbFileRole, LockSample } from '../../shared/model';
 
 export type ScanMode = 'full' | 'incremental' | 'lockers';
 
@@ -34,6 +34,11 @@ export class ProcessCache {
   readonly entries = new Map<number, CachedProcess>();
   /** The files `roles` refer to (paths and inodes): a replaced database invalidates them. */
   filesKey?: string;
+  /**
+   * Where there is no /proc: the last answer of lsof or Restart Manager, which cost a
+   * process spawn each (PowerShell: a C# compile too), so the poll reuses it a while.
+   */
+  external?: { filesKey: string; at: number; sample: LockSample };
 
   /** How many processes are known to have the database's files open. */
   get openers(): number {
@@ -71,6 +76,11 @@ export async function trackFiles(dbPath: string): Promise<TrackedFile[] | undefi
   const files: TrackedFile[] = ROLE_ORDER.map((role) => ({ role, path: role === 'db' ? real : `${real}-${role}` }));
   await Promise.all(files.map(async (f) => (f.st = await statOrUndefined(f.path))));
   return files[0].st?.isFile() ? files : undefined;
+}
+
+/** The files as paths and inodes: what a cached answer about them is valid for. */
+export function filesKeyOf(files: readonly TrackedFile[]): string {
+  return files.map((f) => `${f.path}:${f.st?.ino ?? '-'}`).join('|');
 }
 
 type Matcher = (fdPath: string) => TrackedFile | undefined;
@@ -140,7 +150,7 @@ export async function scanOpenFiles(
 ): Promise<OpenFilesScan> {
   const match = linkMatcher(files);
   const open = new Map<number, Set<DbFileRole>>();
-  const filesKey = files.map((f) => `${f.path}:${f.st?.ino ?? '-'}`).join('|');
+  const filesKey = filesKeyOf(files);
   if (cache && cache.filesKey !== filesKey) {
     for (const e of cache.entries.values()) e.roles = undefined;
     cache.filesKey = filesKey;

@@ -3,17 +3,22 @@
 // Linux: /proc/locks names every POSIX lock by PID and inode, and /proc/PID/fd
 // links name every open file, so we can tell the user "PID 4242 (sqlite3 shell)
 // holds RESERVED" without opening the database or spawning anything. Elsewhere
-// we fall back to lsof, which shows who has the files open but not the locks.
+// (lockViewPlan.ts decides) lsof or, on Windows, Restart Manager shows who has the
+// files open but not the locks, and the sample's note says so.
 // Nothing here opens a descriptor on the database: closing any descriptor of a
 // file drops all of this process's POSIX locks on it (see fileGate.ts).
 import type { BigIntStats } from 'node:fs';
+import type { CommandRunner } from './commandRunner';
+import { systemToolFinder, type ToolFinder } from './findTool';
 import { decodeSqliteLocks, LOCK_ORDER, markBlockers, splitDev, walInUse } from './lockBytes';
+import { hasLinuxProcLocks, planLockView, type LockViewAbilities, type LockViewPlan } from './lockViewPlan';
 import { sampleFromLsof } from './lsof';
-import { ROLE_ORDER, scanOpenFiles, trackFiles, type OpenFilesScan, type ProcessCache, type ScanMode, type TrackedFile } from './openFiles';
+import { filesKeyOf, ROLE_ORDER, scanOpenFiles, trackFiles, type OpenFilesScan, type ProcessCache, type ScanMode, type TrackedFile } from './openFiles';
 import { parseProcLocks, type ProcLockLine } from './procLocks';
 import { processInfo } from './processInfo';
 import { classifyHolder, type HolderClass } from './processNames';
 import { holdsSocket, listeningInodes, proxyPortFor } from './proxyPort';
+import { sampleFromRestartManager } from './restartManager';
 import { mapLimit } from '../util/mapLimit';
 import { readText } from '../util/tryFs';
 import type { DbFileRole, HeldLock, Holder, LockedFile, LockSample } from '../../shared/model';
@@ -27,6 +32,12 @@ export interface SampleLocksOptions {
   procRoot?: string;
   /** The lsof binary for the fallback. */
   lsofPath?: string;
+  /** The platform whose way of seeing holders to use; default process.platform (tests replay others'). */
+  platform?: NodeJS.Platform;
+  /** Runs lsof, ps and PowerShell; tests pass one that replays recorded output. */
+  runner?: CommandRunner;
+  /** Whether lsof / powershell.exe is installed; default: looked for on PATH (and lsof's usual folders). */
+  findTool?: ToolFinder;
   /** The proxy's port; default: `proxy_port` in the proxy's `.ai-tests/config.yaml`, else 8787. */
   proxyPort?: number;
   /**
@@ -58,6 +69,13 @@ const INCREMENTAL_SCAN_BUDGET_MS = 250;
  * waits behind the poll).
  */
 const INFO_CONCURRENCY = 2;
+/**
+ * How long the poll reuses an answer from lsof or Restart Manager (a process spawn each;
+ * PowerShell also compiles its C# every run): while someone looks at the holders
+ * ('incremental'), and while nobody does ('lockers'). A user's check ('full') always
+ * asks afresh.
+ */
+const EXTERNAL_REUSE_MS: Record<ScanMode, number> = { full: 0, incremental: 10_000, lockers: 60_000 };
 
 function lockKey(l: Pick<HeldLock, 'pid' | 'file' | 'lock' | 'waiting'>): string {
   return `${l.pid}|${l.file}|${l.lock}|${l.waiting ? 'w' : 'h'}`;
@@ -208,13 +226,54 @@ function lockStateByPid(lines: readonly ProcLockLine[], files: readonly TrackedF
 export async function sampleLocks(dbPath: string, opts: SampleLocksOptions = {}): Promise<LockSample> {
   const takenAt = Date.now();
   const procRoot = opts.procRoot ?? '/proc';
-  const [files, locksText] = await Promise.all([trackFiles(dbPath), readText(`${procRoot}/locks`)]);
+  const platform = opts.platform ?? process.platform;
+  // Only a Linux kernel's /proc/locks has PIDs and inodes in this format.
+  const [files, locksText] = await Promise.all([trackFiles(dbPath), hasLinuxProcLocks(platform) ? readText(`${procRoot}/locks`) : undefined]);
   if (!files) return { takenAt, source: locksText === undefined ? 'none' : 'proc', locks: [], holders: [] };
-  if (locksText === undefined) return sampleFromLsof(files, takenAt, opts.lsofPath ?? 'lsof');
+  if (locksText === undefined) return sampleElsewhere(dbPath, files, takenAt, platform, opts);
   const lines = parseProcLocks(locksText);
   const mode = opts.scan ?? 'full';
   const budget = opts.scanBudgetMs ?? (mode === 'full' ? FULL_SCAN_BUDGET_MS : INCREMENTAL_SCAN_BUDGET_MS);
   const scan = await scanOpenFiles(procRoot, files, lockStateByPid(lines, files), mode, opts.cache, budget);
   // The path as given first: a symlinked database's .ai-tests is where the user put it.
   return sampleFromProc(procRoot, [dbPath, files[0].path], files, lines, scan, takenAt, opts);
+}
+
+/** Without /proc/locks: lsof or Restart Manager, as the plan for this platform says, or a note that nothing can be seen. */
+async function sampleElsewhere(
+  dbPath: string,
+  files: readonly TrackedFile[],
+  takenAt: number,
+  platform: NodeJS.Platform,
+  opts: SampleLocksOptions,
+): Promise<LockSample> {
+  const findTool = opts.findTool ?? systemToolFinder(opts.lsofPath);
+  const lsofPath = findTool('lsof');
+  const powershellPath = platform === 'win32' ? findTool('powershell') : undefined;
+  const abilities: LockViewAbilities = { platform, procfs: false, lsof: lsofPath !== undefined, powershell: powershellPath !== undefined };
+  const plan = planLockView(abilities);
+  if (plan.method === 'none' || plan.method === 'proc') return { takenAt, source: 'none', locks: [], holders: [], ...(plan.note ? { note: plan.note } : {}) };
+
+  const cache = opts.cache;
+  const key = filesKeyOf(files);
+  const reuseMs = EXTERNAL_REUSE_MS[opts.scan ?? 'full'];
+  const kept = cache?.external;
+  if (kept && kept.filesKey === key && takenAt - kept.at < reuseMs) {
+    const age = Math.round((takenAt - kept.at) / 1000);
+    // A copy: callers adjust the samples they are given.
+    const copy = structuredClone(kept.sample);
+    return { ...copy, takenAt, note: `${copy.note ?? ''} (As seen ${age} s ago: asking again costs too much to do on every poll.)`.trim() };
+  }
+  const common = { runner: opts.runner, dbPaths: [dbPath, files[0].path], proxyPort: opts.proxyPort, note: plan.note ?? '' };
+  const sample =
+    plan.method === 'restart-manager'
+      ? await sampleFromRestartManager(files, takenAt, { ...common, powershellPath: powershellPath! })
+      : await sampleFromLsof(files, takenAt, { ...common, lsofPath: lsofPath!, missingNote: missingNote(plan, abilities) });
+  if (cache) cache.external = { filesKey: key, at: takenAt, sample };
+  return sample;
+}
+
+/** What to say when the tool the plan chose does not run after all (removed, not executable). */
+function missingNote(plan: LockViewPlan, abilities: LockViewAbilities): string {
+  return planLockView({ ...abilities, lsof: false }).note ?? plan.note ?? '';
 }

@@ -209,7 +209,10 @@ export class BackwardEvents {
 export class ForwardEvents {
   private readonly hi: number;
 
-  constructor(private readonly snap: EventState, private readonly numbered: boolean) {
+  constructor(
+    private readonly snap: EventState,
+    private readonly numbered: boolean,
+  ) {
     this.hi = snap.mtimeMs + CLOCK_SLACK_MS;
   }
 
@@ -218,7 +221,7 @@ export class ForwardEvents {
     const text = buf.toString('latin1');
     const starts = lockLineStarts(text);
     let k = 0;
-    for (let start = 0; start < buf.length; ) {
+    for (let start = 0; start < buf.length;) {
       const nl = text.indexOf('\n', start);
       while (k < starts.length && starts[k] < start) k++;
       this.line(text, buf, start, nl, at + start, k < starts.length && starts[k] === start);

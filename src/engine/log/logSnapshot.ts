@@ -24,8 +24,23 @@ export interface Snapshot extends EventState {
 
 export function emptySnapshot(path: string): Snapshot {
   return {
-    path, exists: false, tally: new Tally(), open: undefined, partial: undefined, resumeAt: 0, skipping: false,
-    readTo: 0, size: 0, ino: 0, dev: 0, mtimeMs: 0, clock: undefined, floor: 0, floorPos: 0, scanned: 0, complete: false,
+    path,
+    exists: false,
+    tally: new Tally(),
+    open: undefined,
+    partial: undefined,
+    resumeAt: 0,
+    skipping: false,
+    readTo: 0,
+    size: 0,
+    ino: 0,
+    dev: 0,
+    mtimeMs: 0,
+    clock: undefined,
+    floor: 0,
+    floorPos: 0,
+    scanned: 0,
+    complete: false,
   };
 }
 
@@ -73,9 +88,7 @@ export function toSummary(snap: Snapshot): LogSummary {
   const extra = unclosed(snap);
   const t = extra.length > 0 ? snap.tally.clone() : snap.tally;
   for (const e of extra) t.add(e.time);
-  const perHour: LogHourCount[] = [...t.hours]
-    .sort((a, b) => a[0] - b[0])
-    .map(([h, count]) => ({ hour: new Date(h).toISOString(), count }));
+  const perHour: LogHourCount[] = [...t.hours].sort((a, b) => a[0] - b[0]).map(([h, count]) => ({ hour: new Date(h).toISOString(), count }));
   const summary: LogSummary = {
     path: snap.path,
     exists: snap.exists,

@@ -26,7 +26,10 @@ export class LogTail {
    */
   onLockEvent?: (e: LogLockEvent) => void;
 
-  constructor(readonly path: string, opts?: LogScanOptions) {
+  constructor(
+    readonly path: string,
+    opts?: LogScanOptions,
+  ) {
     this.opts = limits(opts);
   }
 

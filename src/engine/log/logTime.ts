@@ -17,8 +17,7 @@ const JSON_LINE_RE = /^\s*\{/;
 // A regex rather than JSON.parse: on a log full of errors, parsing every line would
 // spend most of the time budget, and a truncated JSON line still yields its time.
 const JSON_TIME_RE = /"time"\s*:\s*(?:(-?\d+(?:\.\d+)?)|"([^"]*)")/;
-const ISO_RE =
-  /(?<!\d)(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:\s?(Z|[+-]\d{2}(?::?\d{2})?)(?!\d))?/i;
+const ISO_RE = /(?<!\d)(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:\s?(Z|[+-]\d{2}(?::?\d{2})?)(?!\d))?/i;
 // pino-pretty's default translateTime and `HH:MM:ss Z`: [04:35:58.123], [04:35:58 UTC],
 // and with SYS: the local zone as dateformat prints it (EST, GMT+0100, +0100).
 const CLOCK_RE = new RegExp(
@@ -27,8 +26,21 @@ const CLOCK_RE = new RegExp(
 );
 // The abbreviations dateformat can print (US zones; elsewhere it prints GMT±hhmm).
 const ZONE_MIN: Record<string, number> = {
-  Z: 0, UT: 0, UTC: 0, GMT: 0, EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360,
-  PST: -480, PDT: -420, AKST: -540, AKDT: -480, HST: -600,
+  Z: 0,
+  UT: 0,
+  UTC: 0,
+  GMT: 0,
+  EST: -300,
+  EDT: -240,
+  CST: -360,
+  CDT: -300,
+  MST: -420,
+  MDT: -360,
+  PST: -480,
+  PDT: -420,
+  AKST: -540,
+  AKDT: -480,
+  HST: -600,
 };
 
 /**

@@ -5,7 +5,10 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { DoctorError } from '../errors';
 import { withFileGate } from '../sqlite/fileGate';
-import { finishBackup, isBusy, startBackupInto, stepBackup, withConnection } from '../sqlite/connection';
+import { loadedBackend } from '../sqlite/backend';
+import { copyNeedsReadTransaction, copySnapshot } from '../sqlite/backup';
+import { isBusy, withConnection, type Connection } from '../sqlite/connection';
+import { finishBackup, startBackupInto, stepBackup } from '../sqlite/nativeBackup';
 import { readTransaction } from '../sqlite/readTransaction';
 import { formatSeconds } from '../../shared/labels';
 import { DEFAULT_LOCK_WAIT_MS, type BackupOptions } from './backupOptions';
@@ -23,26 +26,34 @@ const MAX_RETRY_MS = 20;
  * there is no `cp` (Windows), SQLite's one-pass backup does the same job more slowly.
  */
 export async function copyUnderShared(dbPath: string, dest: string, opts: BackupOptions): Promise<{ pages: number; pauseMs: number }> {
-  if (process.platform === 'win32') return backupUnderShared(dbPath, dest, opts);
+  if (process.platform === 'win32') return 'node' in loadedBackend() ? copyUnderNodeShared(dbPath, dest, opts) : backupUnderShared(dbPath, dest, opts);
   const lockWaitMs = opts.busyTimeoutMs ?? DEFAULT_LOCK_WAIT_MS;
   const source = await fs.realpath(dbPath);
   return readTransaction(dbPath, { busyTimeoutMs: lockWaitMs }, async (c) => {
     if (opts.signal?.aborted) throw new DoctorError('The backup was cancelled; no backup file was written.');
     // The first read takes SHARED (waiting behind a commit in flight, up to lockWaitMs).
-    const ps = await c.get<{ page_size: number }>('PRAGMA page_size').catch((e: unknown) => {
-      if (isBusy(e)) {
-        throw new DoctorError(
-          `The proxy kept the database locked for ${formatSeconds(lockWaitMs)}, so the copy could not start. Enable WAL first, then back up: from a WAL snapshot nothing waits.`,
-        );
-      }
-      throw e;
-    });
+    const ps = await takeShared(c, lockWaitMs);
     await c.get('SELECT count(*) AS n FROM sqlite_master');
     const t0 = performance.now();
     await runCp(source, dest);
     const pauseMs = Math.round(performance.now() - t0);
     const size = (await fs.stat(dest)).size;
     return { pages: Math.round(size / (ps?.page_size || 4096)), pauseMs };
+  });
+}
+
+/** A busy error as what the user reads: the copy could not take SHARED within the busy timeout. */
+function lockedOut(e: unknown, lockWaitMs: number): unknown {
+  if (!isBusy(e)) return e;
+  return new DoctorError(
+    `The proxy kept the database locked for ${formatSeconds(lockWaitMs)}, so the copy could not start. Enable WAL first, then back up: from a WAL snapshot nothing waits.`,
+  );
+}
+
+/** The first read of a read transaction: it takes SHARED, waiting behind a commit in flight up to lockWaitMs. */
+function takeShared(c: Connection, lockWaitMs: number): Promise<{ page_size: number } | undefined> {
+  return c.get<{ page_size: number }>('PRAGMA page_size').catch((e: unknown) => {
+    throw lockedOut(e, lockWaitMs);
   });
 }
 
@@ -74,7 +85,7 @@ async function backupUnderShared(dbPath: string, dest: string, opts: BackupOptio
     withConnection(dest, { readonly: false, create: true, busyTimeoutMs: 0 }, async (copy) => {
       // The copy is thrown away on any failure, so it needs neither a journal nor syncs while written.
       await copy.exec('PRAGMA synchronous=OFF; PRAGMA journal_mode=OFF;');
-      const b = await startBackupInto(copy, dbPath);
+      const b = await startBackupInto(copy.raw, dbPath);
       try {
         const deadline = performance.now() + lockWaitMs;
         for (let tries = 1; ; tries++) {
@@ -99,4 +110,25 @@ async function backupUnderShared(dbPath: string, dest: string, opts: BackupOptio
       }
     }),
   );
+}
+
+/**
+ * Without `cp`, on node:sqlite: its backup() in one step (or one VACUUM INTO) from our own
+ * read-only connection, whose busy timeout waits out a commit in flight, so nothing needs
+ * retrying. SHARED is held from the first read to the end of the copy, as above; node:sqlite
+ * writes the copy with its default journal and syncs, so the pause is somewhat longer.
+ */
+async function copyUnderNodeShared(dbPath: string, dest: string, opts: BackupOptions): Promise<{ pages: number; pauseMs: number }> {
+  const lockWaitMs = opts.busyTimeoutMs ?? DEFAULT_LOCK_WAIT_MS;
+  const inTransaction = copyNeedsReadTransaction();
+  return readTransaction(dbPath, { busyTimeoutMs: lockWaitMs, oneTransaction: inTransaction }, async (c) => {
+    if (opts.signal?.aborted) throw new DoctorError('The backup was cancelled; no backup file was written.');
+    if (inTransaction) await takeShared(c, lockWaitMs);
+    const t0 = performance.now();
+    // VACUUM INTO takes SHARED itself, under the same busy timeout.
+    const pages = await copySnapshot(c, dest, -1, () => undefined).catch((e: unknown) => {
+      throw lockedOut(e, lockWaitMs);
+    });
+    return { pages, pauseMs: Math.round(performance.now() - t0) };
+  });
 }

@@ -27,7 +27,7 @@ function markerPath(dbPath: string): string {
 async function readMarker(dbPath: string): Promise<Marker> {
   try {
     const m = JSON.parse(await fs.readFile(markerPath(dbPath), 'utf8')) as unknown;
-    return m && typeof m === 'object' ? (m) : {};
+    return m && typeof m === 'object' ? m : {};
   } catch {
     return {};
   }

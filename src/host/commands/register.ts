@@ -8,6 +8,7 @@ import { requireTrust } from '../trust';
 import { chooseDatabase } from './chooseDatabase';
 import { showFixes } from './fixPicker';
 import { checkHealth, copyReport, countTraces, openExplorer, openLog, showHolders } from './info';
+import { openLockMonitor } from './monitor';
 import { restartProxy, runVerification } from './proxyTasks';
 import { backup, checkpoint, enableWal, integrityCheck, killBlocker } from './repairs';
 import { argsOf, pickEntry } from './target';
@@ -39,6 +40,7 @@ const HANDLERS: Record<CommandName, Handler> = {
   longTermFix: async (ctx, arg) => (await requireTrust(t('Apply Long-term Fix'))) && applyStorageFix(ctx, arg),
   increaseTimeout: async (ctx, arg) => (await requireTrust(t('Increase Busy Timeout in Code'))) && applyStorageFix(ctx, arg, 'busyTimeout'),
   openExplorer,
+  openLockMonitor,
   openLog,
   showFixes,
   chooseDatabase,

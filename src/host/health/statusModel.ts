@@ -2,6 +2,7 @@
 // mocha tests cover every rule here; StatusBar only copies the model into VS Code objects.
 import * as path from 'node:path';
 import type { HealthReport } from '../../shared/protocol';
+import { monitorLine, monitorNotable } from '../monitor/summaryText';
 import { candidateDescription, otherCandidates, type DbEntry } from './dbEntry';
 
 export type StatusLevel = 'ok' | 'warning' | 'error';
@@ -70,6 +71,8 @@ export function statusModel(entries: DbEntry[]): StatusModel {
     );
     for (const f of er.findings.filter((x) => x.severity !== 'info').slice(0, 4))
       tooltip.push(`- ${f.severity === 'error' ? '$(error)' : '$(warning)'} ${escapeMarkdown(f.title)}`);
+    // The lock monitor's last minutes, only when they hold news: blocking, lock errors, a busy write lock.
+    if (er.monitor && monitorNotable(er.monitor)) tooltip.push(`- $(pulse) ${escapeMarkdown(monitorLine(er.monitor))}`);
     const others = otherCandidates(entry);
     if (others.length)
       tooltip.push(`- $(search) Also found: ${others.map((c) => `${escapeMarkdown(c.dbPath)} (${escapeMarkdown(candidateDescription(c))})`).join(', ')}`);

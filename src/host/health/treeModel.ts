@@ -4,7 +4,9 @@
 import * as path from 'node:path';
 import { activityOf, ago, describeLock, FIX_TITLES, formatBytes, formatDuration } from '../../shared/labels';
 import type { Severity } from '../../shared/protocol';
+import { describeSqliteBackend } from '../../shared/reportText';
 import { SETTINGS } from '../../shared/settings';
+import { monitorFigures, monitorHeading, monitorLine, samplingNote } from '../monitor/summaryText';
 import { candidateDescription, otherCandidates, type DbEntry } from './dbEntry';
 
 export interface TreeNodeModel {
@@ -117,6 +119,10 @@ export function treeModel(entry: DbEntry): TreeNodeModel[] {
     const [text, icon] = i.ran === false ? ['could not run', 'warning'] : i.ok ? ['ok', 'verified'] : ['FAILED', 'error'];
     db.push(leaf(id, 'integrity', 'Integrity', text, icon, id, { tooltip: i.ran === false ? (i.notRunReason ?? '') : i.messages.join('\n') }));
   }
+  if (r.sqliteBackend) {
+    const engine = describeSqliteBackend(r.sqliteBackend);
+    db.push(leaf(id, 'sqlite', 'SQLite', engine, r.sqliteBackend.name === 'none' ? 'warning' : 'plug', id, { tooltip: `SQLite: ${engine}` }));
+  }
   sections.push({ id: `${id}/database`, label: 'Database', description: path.basename(r.path), icon: 'database', children: db, expanded: true, dbPath: id });
 
   const f = r.files;
@@ -148,6 +154,15 @@ export function treeModel(entry: DbEntry): TreeNodeModel[] {
   const locks = visible.filter((l) => l.stuck || !proxyPids.has(l.pid));
   const committing = visible.some((l) => !l.stuck && proxyPids.has(l.pid));
   const holderLabel = (pid: number) => r.holders.find((h) => h.pid === pid)?.label;
+  // The lock monitor's last minutes under the locks of the moment: the history they are part of.
+  const history = r.monitor
+    ? [
+        leaf(id, 'monitor', monitorHeading(r.monitor), monitorFigures(r.monitor), 'pulse', id, {
+          tooltip: `${monitorLine(r.monitor)}\n${samplingNote(r.monitor)}\n\nOpen the Lock Monitor for the timeline.`,
+          contextValue: 'lockMonitor',
+        }),
+      ]
+    : [];
   sections.push({
     // A stable id: VS Code keeps the section's expansion across updates, and the rows update in place.
     id: `${id}/locks`,
@@ -156,36 +171,41 @@ export function treeModel(entry: DbEntry): TreeNodeModel[] {
     icon: locks.length ? 'lock' : 'unlock',
     expanded: true,
     dbPath: id,
-    children: locks.length
-      ? locks.map((l) =>
-          leaf(
-            id,
-            `lock/${l.pid}/${l.file}/${l.lock}`,
-            `${l.lock}`,
-            `PID ${l.pid}${holderLabel(l.pid) ? ` ${holderLabel(l.pid)}` : ''}${l.stuck ? ` · held ${formatDuration((r.checkedAt ? Date.parse(r.checkedAt) : Date.now()) - l.since)}` : ''}${l.waiting ? ' · waiting' : ''}`,
-            l.stuck ? 'lock' : 'key',
-            id,
-            {
-              color: l.stuck ? 'problemsErrorIcon.foreground' : undefined,
-              tooltip: `${describeLock(l.lock)} (${l.file === 'db' ? 'database file' : '-shm'})${l.stuck ? `\nHeld since ${new Date(l.since).toISOString()}` : ''}`,
-              pids: [l.pid],
-            },
-          ),
-        )
-      : [
-          leaf(
-            id,
-            'nolock',
-            r.lockSource === 'none'
-              ? 'Locks cannot be seen on this platform'
-              : committing
-                ? 'No lock held long (the proxy commits in milliseconds)'
-                : 'No lock held',
-            r.lockNote,
-            'check',
-            id,
-          ),
-        ],
+    // Its inline action opens the Lock Monitor (package.json menus).
+    contextValue: 'lockMonitor',
+    children: [
+      ...(locks.length
+        ? locks.map((l) =>
+            leaf(
+              id,
+              `lock/${l.pid}/${l.file}/${l.lock}`,
+              `${l.lock}`,
+              `PID ${l.pid}${holderLabel(l.pid) ? ` ${holderLabel(l.pid)}` : ''}${l.stuck ? ` · held ${formatDuration((r.checkedAt ? Date.parse(r.checkedAt) : Date.now()) - l.since)}` : ''}${l.waiting ? ' · waiting' : ''}`,
+              l.stuck ? 'lock' : 'key',
+              id,
+              {
+                color: l.stuck ? 'problemsErrorIcon.foreground' : undefined,
+                tooltip: `${describeLock(l.lock)} (${l.file === 'db' ? 'database file' : '-shm'})${l.stuck ? `\nHeld since ${new Date(l.since).toISOString()}` : ''}`,
+                pids: [l.pid],
+              },
+            ),
+          )
+        : [
+            leaf(
+              id,
+              'nolock',
+              r.lockSource !== 'proc'
+                ? 'Which locks are held cannot be seen on this platform'
+                : committing
+                  ? 'No lock held long (the proxy commits in milliseconds)'
+                  : 'No lock held',
+              r.lockNote,
+              'check',
+              id,
+            ),
+          ]),
+      ...history,
+    ],
   });
 
   sections.push({

@@ -24,16 +24,16 @@ export function registerHealthHandlers(connection: Connection, handler: Handler,
     handler.run(`health ${params.mode} ${params.dbPath}`, async () => {
       const { inspector, watcher } = watchers.inspectorFor(params.dbPath, params.logPath);
       const report = await inspector.check({ mode: params.mode, countExact: params.countExact, integrity: params.integrity });
-      watcher?.publish(report);
-      return report;
+      // With the lock monitor's figures and findings, as the watcher's own reports carry them.
+      return watcher?.publish(report) ?? report;
     }),
   );
 
   connection.onRequest(proto.report, (params) =>
     handler.run(`report ${params.dbPath}`, async () => {
       const { inspector, watcher } = watchers.inspectorFor(params.dbPath, params.logPath);
-      const report = await inspector.check({ mode: 'full' });
-      watcher?.publish(report);
+      const checked = await inspector.check({ mode: 'full' });
+      const report = watcher?.publish(checked) ?? checked;
       return { report, markdown: formatReport(report, { markdown: true }) };
     }),
   );

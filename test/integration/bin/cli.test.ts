@@ -202,4 +202,14 @@ describe('CLI tracedb-doctor', () => {
     assert.throws(() => parseArgs(['check', '--jsn']), /unknown option --jsn/);
     assert.throws(() => parseArgs(['enable-wal', '--timeout']), /needs a value/);
   });
+
+  it('--version and -v print the package version, exit 0; help names them', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = await cli([flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+    }
+    assert.match((await cli(['help'])).stdout, /tracedb-doctor --version \| -v/);
+  });
 });

@@ -83,7 +83,9 @@ describe('logScan', () => {
     it('reads the time of a pino JSON line (epoch ms, ISO string, or seconds)', () => {
       const ms = Date.UTC(2026, 10, 26, 14, 3, 12, 123);
       assert.deepEqual(
-        classifyLine(`{"level":50,"time":${ms},"pid":1,"msg":"failed to store trace","err":{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}}`),
+        classifyLine(
+          `{"level":50,"time":${ms},"pid":1,"msg":"failed to store trace","err":{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}}`,
+        ),
         { lockError: true, time: ms },
       );
       assert.deepEqual(classifyLine(`{"level":50,"time":"2026-11-26T14:03:12.123Z","msg":"database is locked"}`), { lockError: true, time: ms });
@@ -306,8 +308,12 @@ describe('logScan', () => {
       // At the end without a newline, in the middle, and at the very start.
       const atEnd = await scanLog(write(`starting\n${lock}\nready\n${giant}`), { maxMs: 60_000 });
       assert.deepEqual(counts(atEnd), {
-        lockErrors: 1, first: '2026-11-26T14:00:00.000Z', last: '2026-11-26T14:00:00.000Z',
-        perHour: [{ hour: '2026-11-26T14:00:00.000Z', count: 1 }], firstLine: 2, complete: true,
+        lockErrors: 1,
+        first: '2026-11-26T14:00:00.000Z',
+        last: '2026-11-26T14:00:00.000Z',
+        perHour: [{ hour: '2026-11-26T14:00:00.000Z', count: 1 }],
+        firstLine: 2,
+        complete: true,
       });
       assert.equal(atEnd.error, undefined);
       assert.equal(atEnd.scannedBytes, atEnd.totalBytes);
@@ -330,15 +336,16 @@ describe('logScan', () => {
       const every = 10;
       const line = (i: number) => {
         const t = T0 + i * 1000;
-        const s = i % every === 0
-          ? `{"level":50,"time":${t},"pid":1,"msg":"failed to store trace","err":{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}}`
-          : `{"level":30,"time":${t},"pid":1,"msg":"stored trace ${i}"}`;
+        const s =
+          i % every === 0
+            ? `{"level":50,"time":${t},"pid":1,"msg":"failed to store trace","err":{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}}`
+            : `{"level":30,"time":${t},"pid":1,"msg":"stored trace ${i}"}`;
         return s.padEnd(width - 1, ' ') + '\n';
       };
       const p = path.join(dir, 'big.log');
       const fd = fs.openSync(p, 'w');
       try {
-        for (let i = 0; i < n; ) {
+        for (let i = 0; i < n;) {
           let batch = '';
           for (const end = Math.min(n, i + 5000); i < end; i++) batch += line(i);
           fs.writeSync(fd, batch);
@@ -422,7 +429,13 @@ describe('logScan', () => {
     it('counts each pino-pretty error once although its err block repeats the phrase, and dates it across midnight', async () => {
       const p = fixture('proxy-pretty.log', PRETTY_MTIME);
       // 8 lines say it: a line count would report 8.
-      assert.equal(fs.readFileSync(p, 'utf8').split('\n').filter((l) => classifyLine(l).lockError).length, 8);
+      assert.equal(
+        fs
+          .readFileSync(p, 'utf8')
+          .split('\n')
+          .filter((l) => classifyLine(l).lockError).length,
+        8,
+      );
       const s = await scanLog(p);
       assert.deepEqual(counts(s), PRETTY);
       assert.equal(s.format, 'pino-pretty');
@@ -489,14 +502,16 @@ describe('logScan', () => {
 
     it('walks back one day per midnight, also through normal events, and not for slight disorder', async () => {
       const p = touch(
-        write([
-          '[10:00:00 UTC] ERROR: database is locked', // the 25th
-          '[09:00:00 UTC] INFO: incoming request', // the 26th
-          '[08:00:00 UTC] INFO: request completed', // the 27th
-          '[07:00:00.500 UTC] ERROR: database is locked', // the 28th
-          '[07:00:00.100 UTC] INFO: request completed', // written after, stamped before: the same day
-          '',
-        ].join('\n')),
+        write(
+          [
+            '[10:00:00 UTC] ERROR: database is locked', // the 25th
+            '[09:00:00 UTC] INFO: incoming request', // the 26th
+            '[08:00:00 UTC] INFO: request completed', // the 27th
+            '[07:00:00.500 UTC] ERROR: database is locked', // the 28th
+            '[07:00:00.100 UTC] INFO: request completed', // written after, stamped before: the same day
+            '',
+          ].join('\n'),
+        ),
         '2026-11-28T12:00:00Z',
       );
       const s = await scanLog(p, { chunkSize: 16 });
@@ -519,10 +534,18 @@ describe('logScan', () => {
       const p = write(content);
       for (const chunkSize of [1, 5, 33, MiB]) {
         const s = await scanLog(p, { chunkSize, maxMs: 60_000 });
-        assert.deepEqual(counts(s), {
-          lockErrors: 2, first: '2026-11-28T04:35:58.000Z', last: '2026-11-28T04:36:00.000Z',
-          perHour: [{ hour: '2026-11-28T04:00:00.000Z', count: 2 }], firstLine: 1, complete: true,
-        }, `chunkSize ${chunkSize}`);
+        assert.deepEqual(
+          counts(s),
+          {
+            lockErrors: 2,
+            first: '2026-11-28T04:35:58.000Z',
+            last: '2026-11-28T04:36:00.000Z',
+            perHour: [{ hour: '2026-11-28T04:00:00.000Z', count: 2 }],
+            firstLine: 1,
+            complete: true,
+          },
+          `chunkSize ${chunkSize}`,
+        );
         assert.equal(s.format, 'plain');
       }
     });
@@ -638,8 +661,21 @@ describe('logScan', () => {
           await agrees(s, p);
         }
         const s = await tail.update();
-        assert.deepEqual(counts(s), { lockErrors: 2, first: '2026-11-27T23:59:59.000Z', last: '2026-11-28T04:35:58.000Z',
-          perHour: [{ hour: '2026-11-27T23:00:00.000Z', count: 1 }, { hour: '2026-11-28T04:00:00.000Z', count: 1 }], firstLine: 10, complete: true }, `cut ${cut}`);
+        assert.deepEqual(
+          counts(s),
+          {
+            lockErrors: 2,
+            first: '2026-11-27T23:59:59.000Z',
+            last: '2026-11-28T04:35:58.000Z',
+            perHour: [
+              { hour: '2026-11-27T23:00:00.000Z', count: 1 },
+              { hour: '2026-11-28T04:00:00.000Z', count: 1 },
+            ],
+            firstLine: 10,
+            complete: true,
+          },
+          `cut ${cut}`,
+        );
       }
     });
 
