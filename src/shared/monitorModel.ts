@@ -16,6 +16,12 @@ export interface LockHold {
   start: number;
   /** Epoch ms of the first sample that saw it gone; absent while still held. */
   end?: number;
+  /**
+   * Epoch ms of the last sample that saw it held. `lastSeen - start` is what sampling proves
+   * (0 for a hold seen once: anything from a moment to two intervals); `end - start` is
+   * the estimate the statistics use.
+   */
+  lastSeen?: number;
   /** The lock blocks the proxy's commits (and the holder is not the proxy). */
   blocksProxy: boolean;
   /** Sampling stopped while it was still held: `end` is when sampling stopped, not a release. */

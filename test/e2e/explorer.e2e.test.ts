@@ -157,6 +157,7 @@ describe('end to end: the trace explorer', function () {
         const selected = f.locator('.row[aria-selected="true"]');
         const box = (await selected.boundingBox())!;
         await s.shot('live-clicked-row-detail');
+        await s.capture('trace-explorer', { hideToasts: true });
 
         // Three seconds of writes later, the same row is selected at the same place, and a pill offers the new ones.
         await s.page.waitForTimeout(3000);

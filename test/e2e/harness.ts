@@ -9,6 +9,12 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const ARTIFACTS = path.join(REPO, '.e2e');
+/** README and Marketplace pictures: written only when TRACEDB_SCREENSHOTS=1, so ordinary runs leave tracked files alone. */
+export const IMAGES = path.join(REPO, 'docs', 'images');
+export const CAPTURING = process.env.TRACEDB_SCREENSHOTS === '1';
+export const EXTENSION_ID = 'traceforge.tracedb-doctor';
+/** @vscode/sqlite3's native addon inside the installed extension: without it the doctor falls back to node:sqlite. */
+export const NATIVE_ADDON = 'node_modules/@vscode/sqlite3/build/Release/vscode-sqlite3.node';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 interface Tools {
@@ -32,6 +38,7 @@ type ToolchainModule = { ensureToolchain(o?: { chromium?: boolean }): Tools };
 type CodeServerModule = {
   makeProfile(root: string, o?: { trusted?: boolean; settings?: Record<string, unknown> }): Dirs;
   installVsix(t: Tools, d: Dirs, vsix: string): void;
+  installedExtensionDir(d: Dirs, id: string): string;
   startCodeServer(t: Tools, d: Dirs, o?: { port?: number; env?: Record<string, string>; logFile?: string }): Promise<CodeServer>;
   extensionHostLogs(d: Dirs): string[];
 };
@@ -72,7 +79,12 @@ export interface SessionOptions {
    */
   extensionTests?: { env: Record<string, string>; resultFile: string };
   settings?: Record<string, unknown>;
+  /** Files (relative to the installed extension's folder) deleted after the install, before the window opens. */
+  removeFromExtension?: string[];
 }
+
+/** What `capture` shows: the window (default), one element, or a region of the window. */
+export type CaptureTarget = Locator | { x: number; y: number; width: number; height: number };
 
 export class Session {
   private step = 0;
@@ -93,6 +105,15 @@ export class Session {
     fs.mkdirSync(artifacts, { recursive: true });
     const dirs = cs.makeProfile(path.join(artifacts, 'profile'), { trusted: opts.trusted ?? true, settings: opts.settings });
     cs.installVsix(tools, dirs, vsix);
+    if (opts.removeFromExtension?.length) {
+      const installed = cs.installedExtensionDir(dirs, EXTENSION_ID);
+      for (const rel of opts.removeFromExtension) {
+        const file = path.join(installed, rel);
+        // A file that is not there would make the scenario prove nothing.
+        if (!fs.existsSync(file)) throw new Error(`${rel} is not in the installed extension (${installed})`);
+        fs.rmSync(file);
+      }
+    }
     let env: Record<string, string> = {};
     if (opts.extensionTests) {
       cs.installVsix(tools, dirs, runnerVsix);
@@ -135,6 +156,30 @@ export class Session {
     const file = path.join(this.artifacts, `${String(++this.step).padStart(2, '0')}-${step}.png`);
     await this.page.screenshot({ path: file });
     return file;
+  }
+
+  /**
+   * With TRACEDB_SCREENSHOTS=1, writes docs/images/<name>.png (the window, an element or a
+   * region; `hideToasts` leaves notifications out); otherwise does nothing.
+   */
+  async capture(name: string, opts: { target?: CaptureTarget; hideToasts?: boolean } = {}): Promise<void> {
+    if (!CAPTURING) return;
+    fs.mkdirSync(IMAGES, { recursive: true });
+    const shot = {
+      path: path.join(IMAGES, `${name}.png`),
+      animations: 'disabled' as const,
+      ...(opts.hideToasts ? { style: '.notifications-toasts { visibility: hidden !important; }' } : {}),
+    };
+    const t = opts.target;
+    if (!t) await this.page.screenshot(shot);
+    else if ('screenshot' in t) await t.screenshot(shot);
+    else await this.page.screenshot({ ...shot, clip: t });
+  }
+
+  /** The lines the extension wrote to its Output channel (VS Code keeps each log channel in a file). */
+  outputChannelText(channel: string): string {
+    const file = this.cs.extensionHostLogs(this.dirs).find((f) => path.basename(f) === `${channel}.log`);
+    return file ? fs.readFileSync(file, 'utf8') : '';
   }
 
   /** Stops the browser and code-server; on failure keeps a screenshot and names the logs. */
@@ -201,6 +246,25 @@ export class Session {
 
   treeRow(text: string | RegExp): Locator {
     return this.page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+  }
+
+  /** Drags the sash at the side bar's edge, as a user widening it to read long rows. */
+  async resizeSideBar(width: number): Promise<void> {
+    const bar = (await this.page.locator('.part.sidebar').boundingBox())!;
+    const edge = bar.x + bar.width;
+    let grip: { x: number; y: number } | undefined;
+    for (const sash of await this.page.locator('.monaco-sash.vertical').all()) {
+      const b = await sash.boundingBox();
+      if (b && b.height > bar.height / 2 && Math.abs(b.x + b.width / 2 - edge) < 8 && (!grip || Math.abs(b.x + b.width / 2 - edge) < Math.abs(grip.x - edge)))
+        grip = { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    }
+    if (!grip) throw new Error('no sash at the side bar edge');
+    await this.page.mouse.move(grip.x, grip.y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(bar.x + width, grip.y, { steps: 10 });
+    await this.page.mouse.up();
+    // Off the sash, which stays highlighted while hovered.
+    await this.page.mouse.move(bar.x + width + 200, grip.y);
   }
 }
 

@@ -1,77 +1,14 @@
 // The extension in a real VS Code (code-server) driven through Chromium as a user would.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO, Session, withSession, prepare } from './harness';
-import { BIG_ROWS, copyBigTraceDb, ensureBigTraceDb } from '../fixtures/bigDb';
-import { openFixtureDb, startActor, tempDir } from '../support/helpers';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeSuiteWorkspace } = require('../fixtures/suiteWorkspace.cjs') as {
-  writeSuiteWorkspace(
-    root: string,
-    repo: string,
-    opts?: { rows?: number; journalMode?: string; proxyCommands?: boolean; db?: boolean; rate?: number },
-  ): Promise<{ root: string; proxyDir: string; db: string }>;
-};
+import { withSession, prepare } from './harness';
+import { runExtensionHostSuite } from './extensionHostSuite';
+import { bigWorkspace, journalMode, rowCount, startProxy, workspace } from './proxyWorkspace';
+import { ensureBigTraceDb } from '../fixtures/bigDb';
+import { startActor } from '../support/helpers';
 
 const SHORT = 20000;
-
-/** A TraceForge checkout: the DB at packages/proxy/.ai-tests/traces.db, where the real proxy keeps it. */
-async function workspace(
-  opts: { journalMode?: string; rows?: number; proxyCommands?: boolean; rate?: number } = {},
-): Promise<{ root: string; proxyDir: string; db: string }> {
-  return writeSuiteWorkspace(tempDir('tracedb-e2e-'), REPO, {
-    rows: opts.rows ?? 300,
-    journalMode: opts.journalMode ?? 'delete',
-    proxyCommands: opts.proxyCommands,
-    rate: opts.rate,
-  });
-}
-
-/** The same checkout with the 757 MiB, 200,000-trace rollback-journal DB (test/fixtures/bigDb.ts). */
-async function bigWorkspace(rate: number): Promise<{ root: string; proxyDir: string; db: string; rows: number }> {
-  const w = await writeSuiteWorkspace(tempDir('tracedb-e2e-big-'), REPO, { db: false, rate });
-  await copyBigTraceDb(w.proxyDir);
-  return { ...w, rows: BIG_ROWS };
-}
-
-async function journalMode(db: string): Promise<string> {
-  const c = await openFixtureDb(db);
-  const row = await c.get('PRAGMA journal_mode');
-  await c.close();
-  return String(row.journal_mode);
-}
-
-async function rowCount(db: string): Promise<number> {
-  const c = await openFixtureDb(db);
-  const row = await c.get('SELECT count(*) AS n FROM traces');
-  await c.close();
-  return Number(row.n);
-}
-
-/**
- * The proxy as a user runs it: `node dist/index.js` in packages/proxy (the stand-in behind
- * it writes `rate` traces/s with the real proxy's 5 s busy timeout). Stops on SIGTERM and
- * tells how many traces it stored and how many "database is locked" it met.
- */
-function startProxy(proxyDir: string): { child: ChildProcess; stop(): Promise<{ stored: number; locked: number }> } {
-  const child = spawn(process.execPath, ['dist/index.js'], { cwd: proxyDir, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return {
-    child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => {
-          const m = /stopped: stored (\d+), lock errors (\d+)/.exec(out);
-          resolve({ stored: Number(m?.[1] ?? NaN), locked: Number(m?.[2] ?? NaN) });
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 describe('end to end in code-server + Chromium', function () {
   this.timeout(240000);
@@ -95,8 +32,14 @@ describe('end to end in code-server + Chromium', function () {
         await toast.waitFor({ timeout: SHORT });
         assert.ok(await toast.locator('.monaco-button', { hasText: 'Enable WAL' }).count());
         await s.shot('auto-check-notification');
+        // The README's picture: the bottom of the window, the warning and its notification.
+        const top = (await toast.boundingBox())!.y - 16;
+        const view = s.page.viewportSize()!;
+        await s.capture('status-bar-not-wal', { target: { x: 0, y: top, width: view.width, height: view.height - top } });
 
         await s.openDoctorView();
+        // Wide enough to read the rows whole.
+        await s.resizeSideBar(560);
         for (const section of ['Problems', 'Database', 'Files', 'Locks now', 'Processes with the DB open'])
           await s.treeRow(section).waitFor({ timeout: SHORT });
         // The proxy, running from packages/proxy, is named as such.
@@ -110,6 +53,8 @@ describe('end to end in code-server + Chromium', function () {
         // The blocker is the test's process, never the proxy it blocks.
         await s.treeRow(`Blocked by PID ${holder.pid} (node actor.cjs)`).waitFor({ timeout: SHORT });
         await s.shot('tree-lock-held-by-child');
+        const bar = (await s.page.locator('.part.sidebar').boundingBox())!;
+        await s.capture('health-tree', { target: { x: 0, y: 0, width: Math.round(bar.x + bar.width + 4), height: view.height } });
         await holder.stop();
         await lockRow.waitFor({ state: 'detached', timeout: SHORT });
         await s.shot('tree-lock-cleared');
@@ -120,6 +65,7 @@ describe('end to end in code-server + Chromium', function () {
         const enable = s.quickPickRow('Enable WAL');
         await enable.waitFor();
         await s.shot('fixes-quick-pick');
+        await s.capture('fix-picker');
         await enable.click();
         await s.dialogButton('Enable WAL').click();
         await item.filter({ hasText: 'traces.db · WAL' }).waitFor({ timeout: SHORT });
@@ -199,6 +145,7 @@ describe('end to end in code-server + Chromium', function () {
         await s.page.locator('.lightBulbWidget').first().click();
         await s.page.getByText('Add the missing SQLite pragmas (RUNBOOK-002)').first().waitFor({ timeout: SHORT });
         await s.shot('storage-code-quick-fix');
+        await s.capture('storage-quick-fix', { target: { x: 0, y: 0, width: s.page.viewportSize()!.width, height: 400 } });
         await s.page.keyboard.press('Enter');
         await s.page.locator('.monaco-editor .view-line', { hasText: "this.db.pragma('journal_mode = WAL');" }).waitFor({ timeout: SHORT });
         await squiggle.first().waitFor({ state: 'detached', timeout: SHORT });
@@ -236,24 +183,10 @@ describe('end to end in code-server + Chromium', function () {
 
   for (const trusted of [true, false]) {
     it(`the extension-host test suite passes inside code-server (${trusted ? 'trusted' : 'Restricted Mode'})`, async () => {
-      const { root } = await workspace({ rows: 200, proxyCommands: true });
-      const resultFile = path.join(tempDir('tracedb-suite-'), 'result.json');
-      let result: { ok: boolean; error?: string } | undefined;
-      await withSession(
-        `extension-host-suite-${trusted ? 'trusted' : 'untrusted'}`,
-        root,
-        { trusted, extensionTests: { env: trusted ? {} : { TRACEDB_EXPECT_UNTRUSTED: '1' }, resultFile } },
-        async (s: Session) => {
-          const deadline = Date.now() + 180000;
-          while (!fs.existsSync(resultFile)) {
-            if (Date.now() > deadline) throw new Error('the extension-host suite did not finish in 180 s');
-            await new Promise((r) => setTimeout(r, 250));
-          }
-          result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
-          await s.shot('suite-finished');
-        },
-      );
-      assert.equal(result?.ok, true, `the extension-host suite failed (its output is in the extension host log): ${result?.error}`);
+      await runExtensionHostSuite(`extension-host-suite-${trusted ? 'trusted' : 'untrusted'}`, {
+        trusted,
+        env: trusted ? {} : { TRACEDB_EXPECT_UNTRUSTED: '1' },
+      });
     });
   }
 });

@@ -69,8 +69,12 @@ export class HoldTracker {
       if (isNoise(l.lock, wal, cls)) continue;
       const key = `${l.pid}|${l.lock}`;
       seen.add(key);
-      if (this.open.has(key)) continue;
-      const h: LockHold = { pid: l.pid, holder: cls.label, kind: cls.kind, lock: l.lock, start: at, blocksProxy: blocksProxy(l, wal, cls) };
+      const held = this.open.get(key);
+      if (held) {
+        held.lastSeen = at;
+        continue;
+      }
+      const h: LockHold = { pid: l.pid, holder: cls.label, kind: cls.kind, lock: l.lock, start: at, lastSeen: at, blocksProxy: blocksProxy(l, wal, cls) };
       this.open.set(key, h);
       this.holds.push(h);
     }

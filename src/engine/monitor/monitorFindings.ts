@@ -29,6 +29,13 @@ function rate(s: MonitorSummary): string {
   return `sampled ${Number.isInteger(s.sampleHz) ? s.sampleHz : s.sampleHz.toFixed(1)} times a second; holds shorter than ${every} ms can be missed`;
 }
 
+/**
+ * Findings from the last minutes of sampling. Long transactions and contention are history
+ * and advice, so they are `info`: they show in the tree and the report but never hold the
+ * status bar on a warning after the cause is gone (a blocker holding a lock right now is
+ * the inspector's `lock-held` / `stuck-writer`, and lock errors are `lock-errors-in-log`).
+ * Saturation is the state of the current load, so it is a warning.
+ */
 export function monitorFindings(s: MonitorSummary): Finding[] {
   const out: Finding[] = [];
   const last = `in the last ${span(s.windowMs)}`;
@@ -36,7 +43,7 @@ export function monitorFindings(s: MonitorSummary): Finding[] {
   if (s.proxyLongestWriteMs >= LONG_TRANSACTION_MS) {
     out.push({
       code: 'long-transaction',
-      severity: 'warning',
+      severity: 'info',
       title: `The proxy held the write lock for ${secs(s.proxyLongestWriteMs)}`,
       message:
         `${last[0].toUpperCase()}${last.slice(1)} the proxy itself held the write lock for up to ${secs(s.proxyLongestWriteMs)} in one go (${rate(s)}). ` +
@@ -63,7 +70,7 @@ export function monitorFindings(s: MonitorSummary): Finding[] {
     if (s.wal === false) fixes.unshift('enableWal');
     out.push({
       code: 'lock-contention',
-      severity: s.lockErrors > 0 ? 'error' : 'warning',
+      severity: 'info',
       title: `PID ${top.pid} (${top.holder}) blocked the proxy for ${secs(top.blockedMs)}`,
       message:
         `${last[0].toUpperCase()}${last.slice(1)} other processes kept the proxy from committing for ${secs(s.proxyBlockedMs)}: ${named}${more} (${rate(s)}).${errors} ` +

@@ -47,7 +47,9 @@ describe('monitor: holds', () => {
     it('a hold starts at the first sample that saw it and ends at the first that saw it gone', () => {
       const r = lock(NOTEBOOK, 'RESERVED');
       const { tracker, ended } = track([[], [r], [r], [r], []]);
-      assert.deepEqual(ended, [{ pid: NOTEBOOK, holder: 'python3 notebook.py', kind: 'script', lock: 'RESERVED', start: 100, end: 400, blocksProxy: true }]);
+      assert.deepEqual(ended, [
+        { pid: NOTEBOOK, holder: 'python3 notebook.py', kind: 'script', lock: 'RESERVED', start: 100, lastSeen: 300, end: 400, blocksProxy: true },
+      ]);
       assert.equal(tracker.all().length, 1);
     });
 
@@ -170,6 +172,12 @@ describe('monitor: holds', () => {
       assert.equal(s.proxyBlockedMs, 3000 + 2000 + 1000); // 1–4 s, 4–6 s, 9–10 s
       assert.equal(s.writeLockUtilisation, (3000 + 3000) / 10_000); // notebook 1–4 s, proxy 7–10 s (shell's PENDING inside it)
       assert.equal(s.proxyLongestWriteMs, 2500);
+      // At the idle poll (1 Hz) a 5 ms commit seen by one sample is a hold from that sample to
+      // the next: the proof of a long transaction is two sightings, not one.
+      const once = summarize({ holds: [hold(PROXY, 'RESERVED', 1000, 2000, { lastSeen: 1000 })], errors: [], commits: [], from: 0, to: 10_000, sampleHz: 1 });
+      assert.equal(once.proxyLongestWriteMs, 0);
+      const twice = summarize({ holds: [hold(PROXY, 'RESERVED', 1000, 3000, { lastSeen: 2000 })], errors: [], commits: [], from: 0, to: 10_000, sampleHz: 1 });
+      assert.equal(twice.proxyLongestWriteMs, 1000);
       assert.deepEqual(
         s.blockers,
         [

@@ -33,19 +33,19 @@ describe('monitor: findings', () => {
     assert.deepEqual(codes(summary({ proxyLongestWriteMs: 999 })), []);
     const [f] = monitorFindings(summary({ proxyLongestWriteMs: 2400 }));
     assert.equal(f.code, 'long-transaction');
-    assert.equal(f.severity, 'warning');
+    assert.equal(f.severity, 'info', 'history and advice: it never holds the status bar on a warning');
     assert.match(f.title, /2\.4 s/);
     assert.match(f.message, /review transaction size/);
     assert.match(f.message, /sampled 10 times a second; holds shorter than 100 ms can be missed/);
   });
 
-  it('lock-contention: another process blocked the proxy 3 times or 2 s; names it; error when the proxy logged errors', () => {
+  it('lock-contention: another process blocked the proxy 3 times or 2 s; names it and the errors the proxy logged meanwhile', () => {
     const blocker = { pid: 21898, holder: 'python3 notebook.py', blockedMs: 1500, holds: 2, locks: ['RESERVED' as const] };
     assert.deepEqual(codes(summary({ blockers: [blocker] })), []);
     assert.deepEqual(codes(summary({ blockers: [{ ...blocker, holds: 3 }] })), ['lock-contention']);
     const [f] = monitorFindings(summary({ blockers: [{ ...blocker, blockedMs: 6200 }], proxyBlockedMs: 6200, lockErrors: 2 }));
     assert.equal(f.code, 'lock-contention');
-    assert.equal(f.severity, 'error');
+    assert.equal(f.severity, 'info', 'history: the live blocker is lock-held, the errors lock-errors-in-log');
     assert.deepEqual(f.pids, [21898]);
     assert.match(f.title, /PID 21898 \(python3 notebook\.py\) blocked the proxy for 6\.2 s/);
     assert.match(f.message, /held RESERVED 2 times, 6\.2 s in all/);
