@@ -53,4 +53,31 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
+  // The layers (docs/DESIGN.md § Layers): host → shared ← server → engine; webviews reach
+  // the host only through src/shared. A wrong-way import fails the lint, not a review.
+  ...layer('src/engine/**/*.ts', ['**/host/**', '**/server/**', '**/webview/**', '**/bin/**'], ['vscode', 'vscode-languageclient', 'vscode-languageserver']),
+  ...layer('src/lint/**/*.ts', ['**/host/**', '**/server/**', '**/engine/**', '**/webview/**'], ['vscode', 'vscode-languageclient', 'vscode-languageserver']),
+  ...layer('src/server/**/*.ts', ['**/host/**', '**/webview/**', '**/bin/**'], ['vscode', 'vscode-languageclient']),
+  ...layer('src/shared/**/*.ts', ['**/host/**', '**/server/**', '**/engine/**', '**/lint/**', '**/webview/**', '**/bin/**'], ['vscode', '@vscode/sqlite3']),
+  ...layer('src/host/**/*.ts', ['**/engine/**', '**/server/**', '**/lint/**', '**/webview/**', '**/bin/**'], ['@vscode/sqlite3', 'node:sqlite']),
+  ...layer('webview/**/*.ts', ['**/src/host/**', '**/src/server/**', '**/src/engine/**', '**/src/lint/**', '**/src/bin/**'], ['vscode', 'node:*']),
 );
+
+function layer(files, forbiddenPaths, forbiddenModules) {
+  return [
+    {
+      files: [files],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { group: forbiddenPaths, message: 'This import runs against the layers in docs/DESIGN.md § Layers.' },
+              { group: forbiddenModules, message: 'This layer may not use that module (docs/DESIGN.md § Layers).' },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}

@@ -3,7 +3,7 @@
 // Plain text for the CLI; markdown for a diagnostic report pasted into an issue. Both
 // leave the machine (pasted into issues, CI logs), so secrets are redacted on the way out.
 import { describeLock, FIX_TITLES, formatBytes } from './labels';
-import { redact } from '../engine/diagnose/redact';
+import { redact } from './redact';
 import type { HealthReport, LockSample, SqliteBackendInfo } from './model';
 
 interface Style {

@@ -1,8 +1,8 @@
 // Secrets never reach a pasted diagnostic report (issue 11 item 11).
 import * as assert from 'node:assert/strict';
-import { redact } from '../../../../src/engine/diagnose/redact';
-import { formatReport } from '../../../../src/shared/reportText';
-import type { HealthReport } from '../../../../src/shared/model';
+import { redact } from '../../../src/shared/redact';
+import { formatReport } from '../../../src/shared/reportText';
+import type { HealthReport } from '../../../src/shared/model';
 
 const CASES: [string, string, string[]][] = [
   // [input, expected output, secrets that must be gone]
