@@ -65,10 +65,13 @@ describe('end to end: the Lock Monitor', function () {
         await f.waitForFunction((pid) => document.querySelector('.chart')?.getAttribute('aria-label')?.includes(`node actor.cjs · PID ${pid}`), holder.pid, {
           timeout: SHORT,
         });
-        const row = f.locator('table.stats tbody tr', { hasText: String(holder.pid) }).first();
+        // Its RESERVED row (opening the database may show a brief SHARED hold of its own first).
+        const row = f
+          .locator('table.stats tbody tr', { hasText: String(holder.pid) })
+          .filter({ hasText: 'RESERVED' })
+          .first();
         await row.waitFor({ timeout: SHORT });
         assert.match(await row.innerText(), /node actor\.cjs/);
-        assert.match(await row.innerText(), /RESERVED/);
         // Held long enough, it is what blocked the proxy.
         await f.locator('.figures dd', { hasText: `PID ${holder.pid}` }).waitFor({ timeout: SHORT });
         await s.shot('monitor-blocker-lane');

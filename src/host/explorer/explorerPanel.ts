@@ -7,6 +7,7 @@ import { explorerProtocol, type ExplorerCommands, type ExplorerNotifications, ty
 import * as proto from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { WebviewHost } from '../webviewHost';
+import { webviewHtml, webviewOptions } from '../webviewPage';
 import { traceUri } from './traceDocuments';
 
 interface PanelState {
@@ -31,7 +32,7 @@ export class ExplorerPanel implements vscode.Disposable {
       ExplorerPanel.viewType,
       vscode.l10n.t('Traces · {0}', path.basename(dbPath)),
       vscode.ViewColumn.Active,
-      ExplorerPanel.options(ctx),
+      webviewOptions(ctx.extension.extensionUri),
     );
     return new ExplorerPanel(ctx, panel, dbPath);
   }
@@ -40,22 +41,15 @@ export class ExplorerPanel implements vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ExplorerPanel.viewType, {
       async deserializeWebviewPanel(panel, state: PanelState & { panelDbPath?: string }) {
         const dbPath = state?.panelDbPath;
-        if (!dbPath) {
+        // The state is the webview's: the server answers only for a database it watches, whatever this says.
+        if (typeof dbPath !== 'string' || !path.isAbsolute(dbPath)) {
           panel.dispose();
           return;
         }
-        panel.webview.options = ExplorerPanel.options(ctx);
+        panel.webview.options = webviewOptions(ctx.extension.extensionUri);
         new ExplorerPanel(ctx, panel, dbPath);
       },
     });
-  }
-
-  private static options(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'media'), vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist')],
-    };
   }
 
   private constructor(
@@ -125,31 +119,11 @@ export class ExplorerPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'explorer.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'explorer.css'));
-    // No inline script, no network, no frames: trace content can never become code.
-    const csp = [
-      `default-src 'none'`,
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>Traces</title>
-</head>
-<body data-db="${escapeAttr(path.basename(this.dbPath))}">
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewHtml(this.panel.webview, this.ctx.extension.extensionUri, {
+      title: 'Traces',
+      script: 'dist/explorer.js',
+      styles: ['media/explorer.css'],
+    });
   }
 
   dispose(): void {
@@ -158,8 +132,4 @@ export class ExplorerPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
-}
-
-function escapeAttr(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

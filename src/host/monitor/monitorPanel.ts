@@ -11,6 +11,7 @@ import { monitorProtocol, type MonitorCommands, type MonitorHostMessage, type Mo
 import * as proto from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { WebviewHost } from '../webviewHost';
+import { webviewHtml, webviewOptions } from '../webviewPage';
 import { MonitorInterest } from './monitorInterest';
 
 interface PanelState {
@@ -35,7 +36,7 @@ export class MonitorPanel implements vscode.Disposable {
       MonitorPanel.viewType,
       vscode.l10n.t('Lock Monitor · {0}', path.basename(dbPath)),
       vscode.ViewColumn.Active,
-      MonitorPanel.options(ctx),
+      webviewOptions(ctx.extension.extensionUri),
     );
     return new MonitorPanel(ctx, panel, dbPath);
   }
@@ -52,7 +53,7 @@ export class MonitorPanel implements vscode.Disposable {
             panel.dispose();
             return;
           }
-          panel.webview.options = MonitorPanel.options(ctx);
+          panel.webview.options = webviewOptions(ctx.extension.extensionUri);
           new MonitorPanel(ctx, panel, dbPath);
         },
       }),
@@ -67,14 +68,6 @@ export class MonitorPanel implements vscode.Disposable {
       if (ctx.running) void ctx.request(proto.watchInterest, { monitor }).catch((e) => ctx.log.warn(`watchInterest: ${(e as Error).message}`));
     });
     return MonitorPanel.interest;
-  }
-
-  private static options(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'media'), vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist')],
-    };
   }
 
   private constructor(
@@ -127,35 +120,12 @@ export class MonitorPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const root = this.ctx.extension.extensionUri;
-    const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'monitor.js'));
-    // uPlot's own stylesheet, copied into dist/ by the build, then ours.
-    const chartStyle = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'uplot.css'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'monitor.css'));
-    // No inline script, no network, no frames: a process's name can never become code.
-    const csp = [
-      `default-src 'none'`,
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${chartStyle}" rel="stylesheet">
-<link href="${style}" rel="stylesheet">
-<title>Lock Monitor</title>
-</head>
-<body>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    // uPlot's own stylesheet (copied into dist/ by the build), then ours.
+    return webviewHtml(this.panel.webview, this.ctx.extension.extensionUri, {
+      title: 'Lock Monitor',
+      script: 'dist/monitor.js',
+      styles: ['dist/uplot.css', 'media/monitor.css'],
+    });
   }
 
   dispose(): void {
