@@ -8,6 +8,7 @@ import { treeModel, type TreeNodeModel } from '../../../../src/host/health/treeM
 import { formatReport } from '../../../../src/shared/reportText';
 import type { HealthReport } from '../../../../src/shared/model';
 import { startActor, traceWorkspace } from '../../../support/helpers';
+import { healthyReport } from '../../../support/reports';
 
 function entry(report: DbEntry['report'], name = 'repo', dbPath = report?.path ?? '/x'): DbEntry {
   return { folderUri: `file:///${name}`, folderName: name, dbPath, report };
@@ -121,26 +122,8 @@ describe('presentation: health tree', () => {
 });
 
 describe('presentation: what stays still on screen', () => {
-  const base = (): HealthReport => ({
-    path: '/r/packages/proxy/.ai-tests/traces.db',
-    checkedAt: new Date().toISOString(),
-    mode: 'passive',
-    reachable: true,
-    journalMode: 'wal',
-    journalModeSource: 'header',
-    files: {
-      db: { exists: true, size: 1, mtimeMs: 1 },
-      wal: { exists: true, size: 1, mtimeMs: 1 },
-      shm: { exists: true, size: 1, mtimeMs: 1 },
-      journal: { exists: false, size: 0, mtimeMs: 0 },
-    },
-    lockSource: 'proc',
-    locks: [],
-    holders: [],
-    findings: [],
-    healthy: true,
-    durationMs: 1,
-  });
+  const base = (): HealthReport => healthyReport('/r/packages/proxy/.ai-tests/traces.db');
+
   const proxy = {
     pid: 300,
     command: 'node dist/index.js',

@@ -9,6 +9,7 @@ import { MonitorInterest } from '../../../../src/host/monitor/monitorInterest';
 import { monitorLine, monitorNotable } from '../../../../src/host/monitor/summaryText';
 import type { HealthReport } from '../../../../src/shared/model';
 import type { MonitorSummary } from '../../../../src/shared/monitorModel';
+import { healthyReport } from '../../../support/reports';
 
 const quiet: MonitorSummary = {
   sampleHz: 1,
@@ -38,27 +39,7 @@ const blocked: MonitorSummary = {
 };
 
 function report(monitor?: MonitorSummary): HealthReport {
-  return {
-    path: '/r/.ai-tests/traces.db',
-    checkedAt: new Date().toISOString(),
-    mode: 'passive',
-    reachable: true,
-    journalMode: 'wal',
-    journalModeSource: 'header',
-    files: {
-      db: { exists: true, size: 1, mtimeMs: 1 },
-      wal: { exists: true, size: 1, mtimeMs: 1 },
-      shm: { exists: true, size: 1, mtimeMs: 1 },
-      journal: { exists: false, size: 0, mtimeMs: 0 },
-    },
-    lockSource: 'proc',
-    locks: [],
-    holders: [],
-    ...(monitor ? { monitor } : {}),
-    findings: [],
-    healthy: true,
-    durationMs: 1,
-  };
+  return healthyReport('/r/.ai-tests/traces.db', monitor ? { monitor } : {});
 }
 
 function entry(r: HealthReport): DbEntry {
